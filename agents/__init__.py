@@ -1,0 +1,1 @@
+"""apigen-mt agents: proposer, reviewers, human simulator, assistant and model clients."""

@@ -1,0 +1,1 @@
+"""apigen-mt domains: tool-use environments with verifiable state."""
