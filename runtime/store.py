@@ -1,0 +1,465 @@
+"""The run store: one SQLite file (WAL) written by a single batching writer task.
+
+Every unit of work commits in one transaction together with its results, keyed by
+(run, phase, item key), so a killed run resumes with nothing lost and nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from runtime.errors import StoreError
+from runtime.store_schema import MIGRATIONS, SCHEMA_VERSION
+from runtime.store_types import (
+    ItemCommit,
+    ItemRecord,
+    ModelCallRecord,
+    ModelUsage,
+    ResultRecord,
+    RunRecord,
+)
+
+Statement = tuple[str, Sequence[Any]]
+
+_WRITER_QUEUE = 4096
+_MAX_BATCH = 256
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(eq=False)
+class _Unit:
+    """Statements that commit together, plus what the submitter waits on."""
+
+    statements: list[Statement]
+    guard: Statement | None = None
+    done: anyio.Event = field(default_factory=anyio.Event)
+    error: BaseException | None = None
+    applied: bool = False
+
+
+class Store:
+    """Async facade over the run's SQLite file; open it with `Store.open(path)`."""
+
+    def __init__(
+        self,
+        path: Path,
+        reader: aiosqlite.Connection,
+        writer: aiosqlite.Connection,
+        queue: MemoryObjectSendStream[_Unit],
+    ) -> None:
+        self.path = path
+        self._reader = reader
+        self._writer = writer
+        self._queue = queue
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: str | Path) -> AsyncIterator[Store]:
+        """Open (creating and migrating if needed) the store and run its writer task."""
+        db_path = Path(path)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(db_path)
+        try:
+            await _migrate(writer, db_path)
+            reader = await _connect(db_path)
+        except BaseException:
+            await writer.close()
+            raise
+        send, receive = anyio.create_memory_object_stream[_Unit](_WRITER_QUEUE)
+        try:
+            async with anyio.create_task_group() as tg:
+                await _start_writer(tg, writer, receive)
+                store = cls(db_path, reader, writer, send)
+                try:
+                    yield store
+                finally:
+                    await send.aclose()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await reader.close()
+                await writer.close()
+
+    # -- writes -------------------------------------------------------------------------
+
+    async def _submit(self, unit: _Unit) -> _Unit:
+        try:
+            await self._queue.send(unit)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
+            raise StoreError(f"{self.path}: store is closed") from exc
+        await unit.done.wait()
+        if unit.error is not None:
+            raise StoreError(f"{self.path}: commit failed: {unit.error}") from unit.error
+        return unit
+
+    async def ensure_run(self, run: RunRecord) -> RunRecord:
+        """Create the run row if it is new; return the stored row (existing runs win)."""
+        now = time.time()
+        await self._submit(
+            _Unit(
+                [
+                    (
+                        "INSERT INTO runs (run_id, name, playbook_path, playbook_hash,"
+                        " playbook_json, seed, simulated, status, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)"
+                        " ON CONFLICT(run_id) DO UPDATE SET status='running', updated_at=?",
+                        (
+                            run.run_id,
+                            run.name,
+                            run.playbook_path,
+                            run.playbook_hash,
+                            run.playbook_json,
+                            run.seed,
+                            int(run.simulated),
+                            now,
+                            now,
+                            now,
+                        ),
+                    )
+                ]
+            )
+        )
+        stored = await self.get_run(run.run_id)
+        assert stored is not None
+        return stored
+
+    async def set_run_status(self, run_id: str, status: str) -> None:
+        """Mark a run `running`, `completed`, `failed` or `interrupted`."""
+        await self._submit(
+            _Unit(
+                [
+                    (
+                        "UPDATE runs SET status=?, updated_at=? WHERE run_id=?",
+                        (status, time.time(), run_id),
+                    )
+                ]
+            )
+        )
+
+    async def commit_item(self, item: ItemCommit) -> bool:
+        """Commit one work item with its results and events atomically.
+
+        Returns False (and writes nothing) when the key was already committed, which is
+        what makes a repeated or resumed run idempotent.
+        """
+        key = (item.run_id, item.phase, item.item_key)
+        statements: list[Statement] = [
+            (
+                "INSERT INTO results (run_id, phase, item_key, seq, kind, payload_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, seq, result.kind, _json(result.payload)),
+            )
+            for seq, result in enumerate(item.results)
+        ]
+        statements.extend(
+            (
+                "INSERT INTO events (run_id, phase, item_key, level, event, payload_json, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, event.level, event.event, _json(event.payload), event.ts),
+            )
+            for event in item.events
+        )
+        guard: Statement = (
+            "INSERT INTO work_items (run_id, phase, item_key, idx, trial, status, reason,"
+            " outcome_json, attempts, duration_s, committed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                *key,
+                item.index,
+                item.trial,
+                item.status,
+                item.reason,
+                _json(item.outcome),
+                item.attempts,
+                item.duration_s,
+                time.time(),
+            ),
+        )
+        unit = await self._submit(_Unit(statements, guard=guard))
+        return unit.applied
+
+    async def record_model_call(self, call: ModelCallRecord) -> None:
+        """Log one model call and, when it succeeded uncached, cache its response."""
+        statements: list[Statement] = [
+            (
+                "INSERT INTO model_calls (run_id, phase, item_key, model, provider, endpoint,"
+                " request_key, status, error, attempt, prompt_tokens, completion_tokens,"
+                " cost_usd, latency_s, simulated, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    call.run_id,
+                    call.phase,
+                    call.item_key,
+                    call.model,
+                    call.provider,
+                    call.endpoint,
+                    call.request_key,
+                    call.status,
+                    call.error,
+                    call.attempt,
+                    call.prompt_tokens,
+                    call.completion_tokens,
+                    call.cost_usd,
+                    call.latency_s,
+                    int(call.simulated),
+                    time.time(),
+                ),
+            )
+        ]
+        if call.status == "ok" and call.response_json is not None:
+            statements.append(
+                (
+                    "INSERT INTO model_cache (request_key, response_json, created_at)"
+                    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (call.request_key, call.response_json, time.time()),
+                )
+            )
+        await self._submit(_Unit(statements))
+
+    async def add_event(
+        self, run_id: str, event: str, payload: dict[str, Any], level: str = "info"
+    ) -> None:
+        """Record a run-level event (phase started, run finished, ...)."""
+        await self._submit(
+            _Unit(
+                [
+                    (
+                        "INSERT INTO events (run_id, phase, item_key, level, event,"
+                        " payload_json, ts) VALUES (?, '', '', ?, ?, ?, ?)",
+                        (run_id, level, event, _json(payload), time.time()),
+                    )
+                ]
+            )
+        )
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            async with self._reader.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: read failed: {exc}") from exc
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        rows = await self._fetchall("SELECT * FROM runs WHERE run_id=?", (run_id,))
+        return RunRecord.from_row(rows[0]) if rows else None
+
+    async def list_runs(self) -> list[RunRecord]:
+        rows = await self._fetchall("SELECT * FROM runs ORDER BY created_at")
+        return [RunRecord.from_row(row) for row in rows]
+
+    async def committed_keys(self, run_id: str, phase: str) -> set[str]:
+        rows = await self._fetchall(
+            "SELECT item_key FROM work_items WHERE run_id=? AND phase=?", (run_id, phase)
+        )
+        return {row["item_key"] for row in rows}
+
+    async def items(
+        self, run_id: str, phase: str | None = None, status: str | None = None
+    ) -> list[ItemRecord]:
+        """Committed work items of a run, in (phase, index, trial) order."""
+        sql = "SELECT * FROM work_items WHERE run_id=?"
+        params: list[Any] = [run_id]
+        if phase is not None:
+            sql += " AND phase=?"
+            params.append(phase)
+        if status is not None:
+            sql += " AND status=?"
+            params.append(status)
+        rows = await self._fetchall(sql + " ORDER BY phase, idx, trial, item_key", params)
+        return [ItemRecord.from_row(row) for row in rows]
+
+    async def results(
+        self, run_id: str, phase: str, item_key: str | None = None, kind: str | None = None
+    ) -> list[ResultRecord]:
+        """Result records of a phase (optionally one item / one kind), in commit order."""
+        sql = "SELECT * FROM results WHERE run_id=? AND phase=?"
+        params: list[Any] = [run_id, phase]
+        if item_key is not None:
+            sql += " AND item_key=?"
+            params.append(item_key)
+        if kind is not None:
+            sql += " AND kind=?"
+            params.append(kind)
+        rows = await self._fetchall(sql + " ORDER BY item_key, seq", params)
+        return [ResultRecord.from_row(row) for row in rows]
+
+    async def status_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        """Per phase, how many items ended in each status."""
+        rows = await self._fetchall(
+            "SELECT phase, status, COUNT(*) AS n FROM work_items WHERE run_id=?"
+            " GROUP BY phase, status ORDER BY phase, status",
+            (run_id,),
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(row["phase"], {})[row["status"]] = row["n"]
+        return counts
+
+    async def reason_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        """Per phase, how often each non-empty failure reason occurred."""
+        rows = await self._fetchall(
+            "SELECT phase, reason, COUNT(*) AS n FROM work_items WHERE run_id=?"
+            " AND reason != '' GROUP BY phase, reason ORDER BY phase, n DESC",
+            (run_id,),
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(row["phase"], {})[row["reason"]] = row["n"]
+        return counts
+
+    async def cached_response(self, request_key: str) -> str | None:
+        """The cached response for a model request key, if one was ever stored."""
+        rows = await self._fetchall(
+            "SELECT response_json FROM model_cache WHERE request_key=?", (request_key,)
+        )
+        return str(rows[0]["response_json"]) if rows else None
+
+    async def model_usage(self, run_id: str) -> list[ModelUsage]:
+        """Calls, tokens, cost and failures per model for a run."""
+        rows = await self._fetchall(
+            "SELECT model, COUNT(*) AS calls,"
+            " SUM(status='cached') AS cached, SUM(status='error') AS errors,"
+            " COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,"
+            " COALESCE(SUM(completion_tokens), 0) AS completion_tokens,"
+            " COALESCE(SUM(cost_usd), 0.0) AS cost_usd"
+            " FROM model_calls WHERE run_id=? GROUP BY model ORDER BY model",
+            (run_id,),
+        )
+        return [ModelUsage.from_row(row) for row in rows]
+
+    async def model_calls(self, run_id: str) -> list[sqlite3.Row]:
+        """Every model call logged for a run, oldest first (for inspection and tests)."""
+        return await self._fetchall(
+            "SELECT * FROM model_calls WHERE run_id=? ORDER BY id", (run_id,)
+        )
+
+    async def events(self, run_id: str, event: str | None = None) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM events WHERE run_id=?"
+        params: list[Any] = [run_id]
+        if event is not None:
+            sql += " AND event=?"
+            params.append(event)
+        return await self._fetchall(sql + " ORDER BY id", params)
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA busy_timeout=30000")
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a usable apigen-mt store ({exc})") from exc
+    return conn
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
+    """Bring the schema to SCHEMA_VERSION, one transaction per migration."""
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as c:
+            row = await c.fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: store schema v{current} is newer than this apigen-mt (v{SCHEMA_VERSION})"
+            )
+        for version, description, script in MIGRATIONS:
+            if version <= current:
+                continue
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql in _split_script(script):
+                    await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (version, description, time.time()),
+                )
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a usable apigen-mt store ({exc})") from exc
+
+
+def _split_script(script: str) -> Iterable[str]:
+    return (stmt.strip() for stmt in script.split(";") if stmt.strip())
+
+
+async def _start_writer(
+    tg: TaskGroup, conn: aiosqlite.Connection, receive: MemoryObjectReceiveStream[_Unit]
+) -> None:
+    tg.start_soon(_writer_loop, conn, receive, name="store-writer")
+
+
+async def _writer_loop(
+    conn: aiosqlite.Connection, receive: MemoryObjectReceiveStream[_Unit]
+) -> None:
+    """Drain queued units and commit them in batches, one savepoint per unit."""
+    async with receive:
+        async for first in receive:
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    batch.append(receive.receive_nowait())
+                except anyio.WouldBlock:
+                    break
+            with anyio.CancelScope(shield=True):
+                await _commit_batch(conn, batch)
+
+
+async def _commit_batch(conn: aiosqlite.Connection, batch: list[_Unit]) -> None:
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+        for unit in batch:
+            await _apply_unit(conn, unit)
+        await conn.execute("COMMIT")
+    except BaseException as exc:  # the whole batch failed: every waiter hears why
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        for unit in batch:
+            unit.applied = False
+            unit.error = unit.error or exc
+    finally:
+        for unit in batch:
+            unit.done.set()
+
+
+async def _apply_unit(conn: aiosqlite.Connection, unit: _Unit) -> None:
+    await conn.execute("SAVEPOINT unit")
+    try:
+        if unit.guard is not None:
+            cursor = await conn.execute(*unit.guard)
+            if cursor.rowcount == 0:
+                await conn.execute("RELEASE unit")
+                return
+        for sql, params in unit.statements:
+            await conn.execute(sql, params)
+        await conn.execute("RELEASE unit")
+        unit.applied = True
+    except sqlite3.Error as exc:
+        await conn.execute("ROLLBACK TO unit")
+        await conn.execute("RELEASE unit")
+        unit.error = exc
