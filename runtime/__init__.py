@@ -1,0 +1,1 @@
+"""apigen-mt runtime: actors, store, playbooks, engine and CLI."""

@@ -1,0 +1,48 @@
+"""Extension loading: step kinds and run hooks contributed by installed packages or modules.
+
+Installed packages register through the `apigen_mt.plugins` entry-point group; a playbook's
+`plugins:` list names further modules. Each exposes `register(extensions)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+from runtime.engine import RunHook
+from runtime.errors import RegistryError
+from runtime.steps import StepRegistry, default_step_registry
+
+ENTRY_POINT_GROUP = "apigen_mt.plugins"
+
+
+@dataclass
+class Extensions:
+    """Everything plugins can extend; passed to each plugin's `register`."""
+
+    steps: StepRegistry = field(default_factory=default_step_registry)
+    run_hooks: list[RunHook] = field(default_factory=list)
+
+
+Register = Callable[[Extensions], None]
+
+
+def load_extensions(modules: Sequence[str] = (), *, entry_point_plugins: bool = True) -> Extensions:
+    """Built-ins, then installed entry points, then the named modules, in that order."""
+    extensions = Extensions()
+    if entry_point_plugins:
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            register: Register = entry.load()
+            register(extensions)
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise RegistryError(f"cannot import plugin module {module_name!r}: {exc}") from exc
+        module_register = getattr(module, "register", None)
+        if not callable(module_register):
+            raise RegistryError(f"plugin module {module_name!r} has no register(extensions)")
+        module_register(extensions)
+    return extensions

@@ -1,0 +1,191 @@
+"""The command line: `python -m runtime.run PLAYBOOK.yaml` (or the `apigen-mt` script).
+
+Subcommands: run (the default), resume, schema, inspect. User errors (a bad playbook, a
+missing store, ...) print one line naming the cause and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+from rich.console import Console
+
+from runtime.api import (
+    LoadedPlaybook,
+    load_playbook,
+    load_stored_playbook,
+    resolve_store_path,
+    run_playbook,
+    stored_run,
+)
+from runtime.console import LogProgress, RichProgress
+from runtime.engine import RunSummary
+from runtime.errors import ApigenError
+from runtime.log import configure_logging
+from runtime.playbook import playbook_json_schema
+from runtime.plugins import load_extensions
+from runtime.store import Store
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+COMMANDS = ("run", "resume", "schema", "inspect")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apigen-mt",
+        description="Generate verifiable multi-turn tool-use data from a YAML playbook.",
+        epilog="A bare PLAYBOOK.yaml means `run PLAYBOOK.yaml`.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_logging(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--log-json", action="store_true", help="log JSON lines to stderr")
+        cmd.add_argument(
+            "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        )
+
+    run = sub.add_parser("run", help="run a playbook (continues it if it already ran)")
+    run.add_argument("playbook", help="path to the playbook YAML")
+    run.add_argument("--store", help="run directory (overrides the playbook's `store`)")
+    run.add_argument("--seed", type=int, help="override the playbook's seed (a new run)")
+    run.add_argument("--concurrency", type=int, help="override episodes in flight")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_logging(run)
+
+    resume = sub.add_parser("resume", help="continue an interrupted run")
+    resume.add_argument("target", help="a playbook, a run directory or a store file")
+    resume.add_argument("--run-id", help="which run in the store (default: latest unfinished)")
+    resume.add_argument("--no-progress", action="store_true")
+    add_logging(resume)
+
+    sub.add_parser("schema", help="print the playbook JSON Schema")
+
+    inspect = sub.add_parser("inspect", help="summarise a run's store")
+    inspect.add_argument("target", help="a run directory or a store file")
+    inspect.add_argument("--run-id", help="which run (default: latest)")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+        args_list.insert(0, "run")
+    args = build_parser().parse_args(args_list)
+    if hasattr(args, "log_json"):
+        configure_logging(level=args.log_level, json=args.log_json)
+    else:
+        configure_logging(level="warning")
+    try:
+        if args.command == "schema":
+            print(json.dumps(playbook_json_schema(load_extensions().steps), indent=2))
+            return 0
+        if args.command == "inspect":
+            return anyio.run(_inspect, args)
+        loaded = _load_for(args)
+        summary = _run_with_progress(loaded, no_progress=args.no_progress)
+    except ApigenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: run `resume` to continue where it stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    _print_summary(summary)
+    return 0
+
+
+def _load_for(args: argparse.Namespace) -> LoadedPlaybook:
+    if args.command == "run":
+        overrides: dict[str, Any] = {}
+        if args.store is not None:
+            overrides["store"] = args.store
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        if args.concurrency is not None:
+            overrides["concurrency"] = args.concurrency
+        return load_playbook(args.playbook, overrides)
+    target = Path(args.target)
+    if target.suffix in {".yaml", ".yml"}:
+        loaded = load_playbook(target)
+        store_file = resolve_store_path(loaded.playbook.store_path)
+        anyio.run(stored_run, store_file, loaded.playbook.run_id)
+        return loaded
+    return anyio.run(load_stored_playbook, resolve_store_path(target), args.run_id)
+
+
+def _run_with_progress(loaded: LoadedPlaybook, *, no_progress: bool) -> RunSummary:
+    console = Console(stderr=True)
+    if console.is_terminal and not no_progress:
+        with RichProgress(console) as progress:
+            return anyio.run(_run, loaded, progress)
+    with LogProgress() as plain:
+        return anyio.run(_run, loaded, plain)
+
+
+async def _run(loaded: LoadedPlaybook, progress: RichProgress | LogProgress) -> RunSummary:
+    return await run_playbook(loaded, progress=progress)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    verb = "resumed" if summary.resumed else "ran"
+    print(
+        f"{verb} {summary.run_id}: {summary.executed} episodes in {summary.duration_s:.2f}s"
+        f" -> {summary.store_path}"
+    )
+    for phase, counts in summary.counts.items():
+        total = sum(counts.values())
+        parts = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+        print(f"  {phase}: {total} items ({parts})")
+
+
+async def _inspect(args: argparse.Namespace) -> int:
+    store_file = resolve_store_path(args.target)
+    run = await stored_run(store_file, args.run_id)
+    async with Store.open(store_file) as store:
+        counts = await store.status_counts(run.run_id)
+        reasons = await store.reason_counts(run.run_id)
+        usage = await store.model_usage(run.run_id)
+    report: dict[str, Any] = {
+        "run_id": run.run_id,
+        "name": run.name,
+        "status": run.status,
+        "simulated": run.simulated,
+        "seed": run.seed,
+        "playbook": run.playbook_path,
+        "phases": {
+            phase: {
+                "counts": phase_counts,
+                "top_reasons": dict(list(reasons.get(phase, {}).items())[:5]),
+            }
+            for phase, phase_counts in counts.items()
+        },
+        "models": [entry.model_dump() for entry in usage],
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    label = " (SIMULATED models)" if run.simulated else ""
+    print(f"run {run.run_id} [{run.status}]{label}  seed={run.seed}  playbook={run.playbook_path}")
+    for phase, info in report["phases"].items():
+        parts = ", ".join(f"{status} {n}" for status, n in sorted(info["counts"].items()))
+        print(f"  {phase}: {parts}")
+        for reason, n in info["top_reasons"].items():
+            print(f"      {n:6d}  {reason}")
+    for entry in usage:
+        print(
+            f"  model {entry.model}: {entry.calls} calls ({entry.cached} cached,"
+            f" {entry.errors} errors), {entry.prompt_tokens}+{entry.completion_tokens} tokens,"
+            f" ${entry.cost_usd:.4f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""The step interface: a phase's protocol is an ordered list of steps run per episode.
+
+A step kind is a class registered by name (or referenced by import path); its parameters are
+a pydantic model, so a playbook's step entries are validated before anything runs.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runtime.actors import ActorSystem
+from runtime.registry import Registry
+from runtime.store import Store
+from runtime.store_types import ItemEvent, ResultPayload
+
+T = TypeVar("T")
+
+
+class StepParams(BaseModel):
+    """Base of every step's parameters: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StepOutcome(BaseModel):
+    """Whether the episode may go on to the next step, and machine-readable reasons if not."""
+
+    passed: bool
+    reasons: list[str] = Field(default_factory=list)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def ok(cls, **detail: Any) -> StepOutcome:
+        return cls(passed=True, detail=detail)
+
+    @classmethod
+    def fail(cls, *reasons: str, **detail: Any) -> StepOutcome:
+        return cls(passed=False, reasons=list(reasons), detail=detail)
+
+
+class Resources:
+    """Run-wide services (model gateway, domain environment, ...) looked up by type."""
+
+    def __init__(self) -> None:
+        self._items: dict[type[Any], Any] = {}
+
+    def provide(self, kind: type[T], item: T) -> None:
+        self._items[kind] = item
+
+    def require(self, kind: type[T]) -> T:
+        try:
+            item: T = self._items[kind]
+        except KeyError:
+            raise LookupError(f"no {kind.__name__} is available in this run") from None
+        return item
+
+    def get(self, kind: type[T]) -> T | None:
+        item: T | None = self._items.get(kind)
+        return item
+
+
+@dataclass
+class PhaseContext:
+    """What every step of a phase shares: the run's identity, store, actors and resources."""
+
+    run_id: str
+    phase: str
+    seed: int
+    store: Store
+    system: ActorSystem
+    resources: Resources
+    ask_timeout_s: float
+
+
+@dataclass
+class Episode:
+    """One unit of work in a phase: its key, seed, inputs and what it has produced so far."""
+
+    phase: PhaseContext
+    key: str
+    index: int
+    trial: int
+    seed: int
+    inputs: list[ResultPayload] = field(default_factory=list)
+    attempt: int = 1
+    state: dict[str, Any] = field(default_factory=dict)
+    results: list[ResultPayload] = field(default_factory=list)
+    events: list[ItemEvent] = field(default_factory=list)
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def rng(self, purpose: str = "") -> random.Random:
+        """A generator seeded by this episode, its attempt and the purpose: reproducible."""
+        return random.Random(f"{self.seed}:{self.attempt}:{purpose}")
+
+    def record(self, kind: str, payload: dict[str, Any]) -> None:
+        """Add a result that commits together with this episode."""
+        self.results.append(ResultPayload(kind=kind, payload=payload))
+
+    def event(self, name: str, **payload: Any) -> None:
+        self.events.append(ItemEvent(event=name, payload=payload))
+
+
+class Step(ABC):
+    """A step kind. Built once per phase from its params; `run` is called per attempt."""
+
+    params_model: ClassVar[type[StepParams]] = StepParams
+
+    def __init__(self, name: str, params: StepParams, phase: PhaseContext) -> None:
+        self.name = name
+        self.params = params
+        self.phase = phase
+
+    async def setup(self) -> None:
+        """Prepare shared state (spawn service actors, load templates) before episodes run."""
+
+    @abstractmethod
+    async def run(self, episode: Episode) -> StepOutcome:
+        """Do this step for one episode attempt."""
+
+
+StepRegistry = Registry[type[Step]]
+
+
+def default_step_registry() -> StepRegistry:
+    """A fresh registry holding the runtime's built-in step kinds."""
+    from runtime.echo import register_echo_steps
+
+    registry: StepRegistry = Registry("step kind")
+    register_echo_steps(registry)
+    return registry
