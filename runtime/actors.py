@@ -97,8 +97,15 @@ class ActorRef(Generic[MsgT, ReplyT]):
 
     async def tell(self, message: MsgT) -> None:
         """Send without waiting for a reply; waits while the mailbox is full."""
+        await self._enqueue(_Envelope(message, None))
+
+    async def _enqueue(self, envelope: _Envelope) -> None:
+        """Put an envelope in the mailbox: at once when there is room, else wait for room."""
         try:
-            await self._send.send(_Envelope(message, None))
+            try:
+                self._send.send_nowait(envelope)
+            except anyio.WouldBlock:
+                await self._send.send(envelope)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
             raise MailboxClosed(f"actor {self.name!r} has stopped") from exc
 
@@ -117,10 +124,7 @@ class ActorRef(Generic[MsgT, ReplyT]):
         reply = _Reply()
         envelope = _Envelope(message, reply)
         with anyio.move_on_after(limit) as scope:
-            try:
-                await self._send.send(envelope)
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
-                raise MailboxClosed(f"actor {self.name!r} has stopped") from exc
+            await self._enqueue(envelope)
             await reply.event.wait()
         if scope.cancelled_caught:
             raise AskTimeout(f"actor {self.name!r} did not reply within {limit}s")
@@ -223,6 +227,7 @@ class ActorSystem:
                     await actor.on_start()
                 except Exception as exc:
                     _log.error("actor.start_failed", actor=name, error=repr(exc))
+                    _refuse_pending(receive, HandlerFailed(name, type(exc).__name__, str(exc)))
                     return
                 async for envelope in receive:
                     await _deliver(actor, name, envelope)
@@ -254,3 +259,15 @@ async def _deliver(actor: Actor[Any, Any], name: str, envelope: _Envelope) -> No
     if reply is not None:
         reply.value = value
         reply.event.set()
+
+
+def _refuse_pending(receive: MemoryObjectReceiveStream[_Envelope], failure: HandlerFailed) -> None:
+    """Answer every ask already queued to an actor that could not start."""
+    while True:
+        try:
+            envelope = receive.receive_nowait()
+        except (anyio.WouldBlock, anyio.EndOfStream):
+            return
+        if envelope.reply is not None:
+            envelope.reply.error = failure
+            envelope.reply.event.set()

@@ -255,7 +255,11 @@ def playbook_json_schema(steps: StepRegistry) -> dict[str, Any]:
                 "additionalProperties": False,
             }
         )
-    generic = schema["$defs"]["StepSpec"]
+    generic = dict(schema["$defs"]["StepSpec"])
+    generic["properties"] = {
+        **generic["properties"],
+        "kind": {"type": "string", "pattern": "^[A-Za-z_][\\w.]*:[\\w.]+$"},
+    }
     schema["$defs"]["StepSpec"] = {"anyOf": [*variants, generic], "title": "StepSpec"}
     return schema
 

@@ -361,13 +361,20 @@ class Store:
 async def _connect(path: Path) -> aiosqlite.Connection:
     try:
         conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+    try:
         conn.row_factory = sqlite3.Row
         await conn.execute("PRAGMA busy_timeout=30000")
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: not a usable apigen-mt store ({exc})") from exc
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StoreError(f"{path}: not a usable apigen-mt store ({exc})") from exc
+        raise
     return conn
 
 
@@ -417,16 +424,20 @@ async def _start_writer(
 async def _writer_loop(
     conn: aiosqlite.Connection, receive: MemoryObjectReceiveStream[_Unit]
 ) -> None:
-    """Drain queued units and commit them in batches, one savepoint per unit."""
-    async with receive:
-        async for first in receive:
-            batch = [first]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    batch.append(receive.receive_nowait())
-                except anyio.WouldBlock:
-                    break
-            with anyio.CancelScope(shield=True):
+    """Drain queued units and commit them in batches, one savepoint per unit.
+
+    Shielded: a cancelled run still gets its last commits (and its `interrupted` status)
+    written; the loop ends when `Store.open` closes the queue on the way out.
+    """
+    with anyio.CancelScope(shield=True):
+        async with receive:
+            async for first in receive:
+                batch = [first]
+                while len(batch) < _MAX_BATCH:
+                    try:
+                        batch.append(receive.receive_nowait())
+                    except anyio.WouldBlock:
+                        break
                 await _commit_batch(conn, batch)
 
 

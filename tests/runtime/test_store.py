@@ -1,0 +1,164 @@
+"""Specification of the run store: idempotent commits, resume keys, schema versioning."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import anyio
+import pytest
+
+from runtime.errors import StoreError
+from runtime.store import Store
+from runtime.store_schema import SCHEMA_VERSION
+from runtime.store_types import ItemCommit, ItemEvent, ModelCallRecord, ResultPayload, RunRecord
+
+pytestmark = pytest.mark.anyio
+
+
+def _run(run_id: str = "r1") -> RunRecord:
+    return RunRecord(
+        run_id=run_id,
+        name="demo",
+        playbook_path="demo.yaml",
+        playbook_hash="h",
+        playbook_json="{}",
+        seed=3,
+        simulated=True,
+    )
+
+
+def _item(key: str, value: int, status: str = "accepted") -> ItemCommit:
+    return ItemCommit(
+        run_id="r1",
+        phase="p",
+        item_key=key,
+        index=value,
+        status=status,  # type: ignore[arg-type]
+        reason="" if status == "accepted" else "check: bad",
+        results=[ResultPayload(kind="answer", payload={"value": value})],
+        events=[ItemEvent(event="step", payload={"value": value})],
+    )
+
+
+async def test_an_item_commits_once_with_its_results(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        assert await store.commit_item(_item("k1", 1)) is True
+        assert await store.commit_item(_item("k1", 2)) is False
+        results = await store.results("r1", "p")
+        events = await store.events("r1", event="step")
+    assert [(r.item_key, r.payload) for r in results] == [("k1", {"value": 1})]
+    assert len(events) == 1
+
+
+async def test_committed_keys_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    async with Store.open(path) as store:
+        await store.ensure_run(_run())
+        for n in range(3):
+            await store.commit_item(_item(f"k{n}", n))
+    async with Store.open(path) as store:
+        assert await store.committed_keys("r1", "p") == {"k0", "k1", "k2"}
+        assert await store.committed_keys("r1", "other") == set()
+        run = await store.get_run("r1")
+    assert run is not None and run.seed == 3
+
+
+async def test_concurrent_commits_are_all_applied_exactly_once(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        async with anyio.create_task_group() as tg:
+            for n in range(500):
+                tg.start_soon(store.commit_item, _item(f"k{n % 250}", n))
+        counts = await store.status_counts("r1")
+        results = await store.results("r1", "p")
+    assert counts == {"p": {"accepted": 250}}
+    assert len(results) == 250
+
+
+async def test_status_and_reason_counts(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        await store.commit_item(_item("a", 1))
+        await store.commit_item(_item("b", 2, status="rejected"))
+        await store.commit_item(_item("c", 3, status="rejected"))
+        assert await store.status_counts("r1") == {"p": {"accepted": 1, "rejected": 2}}
+        assert await store.reason_counts("r1") == {"p": {"check: bad": 2}}
+        items = await store.items("r1", status="rejected")
+    assert [item.item_key for item in items] == ["b", "c"]
+
+
+async def test_ensure_run_keeps_the_first_snapshot(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        await store.set_run_status("r1", "interrupted")
+        again = await store.ensure_run(_run().model_copy(update={"seed": 99}))
+    assert again.seed == 3
+    assert again.status == "running"
+
+
+async def test_model_calls_are_logged_and_successes_cached(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        call = ModelCallRecord(
+            run_id="r1",
+            model="m",
+            provider="simulated",
+            request_key="key-1",
+            status="ok",
+            prompt_tokens=10,
+            completion_tokens=5,
+            cost_usd=0.25,
+            response_json='{"content": "hi"}',
+        )
+        await store.record_model_call(call)
+        await store.record_model_call(call.model_copy(update={"status": "cached"}))
+        failed = call.model_copy(
+            update={"request_key": "key-2", "status": "error", "error": "HTTP 500"}
+        )
+        await store.record_model_call(failed)
+        assert await store.cached_response("key-1") == '{"content": "hi"}'
+        assert await store.cached_response("key-2") is None
+        (usage,) = await store.model_usage("r1")
+    assert (usage.calls, usage.cached, usage.errors) == (3, 1, 1)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (30, 15)
+    assert usage.cost_usd == pytest.approx(0.75)
+
+
+async def test_schema_version_is_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    async with Store.open(path):
+        pass
+    with sqlite3.connect(path) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations")]
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    assert mode == "wal"
+
+
+async def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    async with Store.open(path):
+        pass
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 0)")
+    with pytest.raises(StoreError, match="newer than this apigen-mt"):
+        async with Store.open(path):
+            pass
+
+
+async def test_a_corrupt_file_is_a_store_error_and_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    with pytest.raises(StoreError, match="not a usable apigen-mt store"):
+        async with Store.open(path):
+            pass
+    assert path.read_bytes() == garbage
+
+
+async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+    with pytest.raises(StoreError, match="closed"):
+        await store.commit_item(_item("late", 1))
