@@ -1,0 +1,206 @@
+"""The domain interface: tools, data, policy (text + mechanical rules), API graph, task patterns.
+
+`agents/` depends on this module only, never on a concrete domain.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domains.environment import Environment, ToolResult
+from domains.state import State, Tables
+from domains.tools import Tool
+from runtime.errors import DomainError
+
+
+class Action(BaseModel):
+    """One ground-truth tool call in the tau-bench task shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Task(BaseModel):
+    """A task: who asks, what they want, the calls that do it and what must be said."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str
+    instruction: str
+    actions: list[Action]
+    outputs: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A policy rule broken by an action sequence; `step` indexes the offending action."""
+
+    rule: str
+    message: str
+    step: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (action {self.step})" if self.step is not None else ""
+        return f"{self.rule}{where}: {self.message}"
+
+
+class PolicyRule(ABC):
+    """A mechanical policy check over an executed action sequence."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+        """Violations in `trace` (calls in order, with results), given the state before it."""
+
+
+@dataclass(frozen=True)
+class ApiGraph:
+    """Which tool's outputs feed which tool's inputs: chains sampled from it stay coherent."""
+
+    edges: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def _successors(self) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
+        for source, target in self.edges:
+            table.setdefault(source, []).append(target)
+        return table
+
+    @cached_property
+    def _predecessors(self) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
+        for source, target in self.edges:
+            table.setdefault(target, []).append(source)
+        return table
+
+    def successors(self, tool_name: str) -> list[str]:
+        return list(self._successors.get(tool_name, []))
+
+    def predecessors(self, tool_name: str) -> list[str]:
+        return list(self._predecessors.get(tool_name, []))
+
+    @property
+    def nodes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for source, target in self.edges:
+            seen.setdefault(source)
+            seen.setdefault(target)
+        return list(seen)
+
+
+class TaskPattern(ABC):
+    """A parameterised task: instantiates a concrete, executable task from sampled data."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    write_tools: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def instantiate(self, env: Environment, rng: random.Random) -> Task | None:
+        """A task valid on `env`, or None when the data holds no suitable subject."""
+
+
+class DataSource(BaseModel):
+    """Where a domain's data comes from: a directory of JSON files, or the seeded generator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(default=None, description="directory of JSON table files")
+    seed: int = Field(default=0, description="seed of the synthetic generator")
+    scale: float = Field(default=1.0, gt=0, le=10, description="generator size vs spec scale")
+
+
+class DomainOptions(BaseModel):
+    """Options every domain accepts under `domain.options` in a playbook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: DataSource = Field(default_factory=DataSource)
+
+
+@dataclass
+class SubjectContext:
+    """What a proposer sees about one subject: their record and related records."""
+
+    subject_id: str
+    records: dict[str, Any] = field(default_factory=dict)
+
+
+class Domain(ABC):
+    """A domain: subclass it, or wrap a plain class with `domains.adapter.ClassDomain`."""
+
+    name: ClassVar[str]
+    subject_field: ClassVar[str] = "user_id"
+    options_model: ClassVar[type[DomainOptions]] = DomainOptions
+
+    @property
+    @abstractmethod
+    def tools(self) -> Mapping[str, Tool[Any]]:
+        """Tools by name, in the order agents should see them."""
+
+    @property
+    @abstractmethod
+    def policy(self) -> str:
+        """The markdown policy shown to agents."""
+
+    @property
+    def rules(self) -> Sequence[PolicyRule]:
+        return ()
+
+    @property
+    def api_graph(self) -> ApiGraph:
+        return ApiGraph(())
+
+    @property
+    def patterns(self) -> Sequence[TaskPattern]:
+        return ()
+
+    @abstractmethod
+    def load_tables(self, options: DomainOptions) -> Tables:
+        """The initial tables: loaded from `options.data.path` or generated."""
+
+    @abstractmethod
+    def subjects(self, env: Environment) -> list[str]:
+        """Ids of the subjects (users) a task can be about."""
+
+    @abstractmethod
+    def subject_context(self, env: Environment, subject_id: str) -> SubjectContext:
+        """The subject's record and the records a task about them may touch."""
+
+    def parse_options(self, options: Mapping[str, Any]) -> DomainOptions:
+        try:
+            return self.options_model.model_validate(dict(options))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise DomainError(f"domain {self.name!r} options: {problems}") from exc
+
+    def environment(self, options: Mapping[str, Any] | None = None) -> Environment:
+        """A fresh base environment; episodes fork it."""
+        parsed = self.parse_options(options or {})
+        return Environment(self, State.from_tables(self.load_tables(parsed)))
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        return [found.schema() for found in self.tools.values()]
+
+    def write_tools(self) -> list[str]:
+        return [name for name, found in self.tools.items() if found.writes]
+
+    def check_policy(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+        """Every rule's violations, in rule order."""
+        violations: list[Violation] = []
+        for rule in self.rules:
+            violations.extend(rule.check(trace, before))
+        return violations
