@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 import structlog
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from runtime.errors import (
     ActorError,
@@ -25,6 +26,7 @@ from runtime.errors import (
     MailboxClosed,
     MailboxFull,
 )
+from runtime.mailbox import Mailbox
 
 MsgT = TypeVar("MsgT")
 ReplyT = TypeVar("ReplyT")
@@ -57,14 +59,81 @@ class FunctionActor(Actor[MsgT, ReplyT]):
 
 
 class _Reply:
-    """A one-shot slot the actor fills and the asker waits on."""
+    """A one-shot slot the actor (or the deadline watchdog) fills and the asker waits on."""
 
-    __slots__ = ("error", "event", "value")
+    __slots__ = ("actor", "deadline", "done", "error", "event", "limit", "value")
+
+    def __init__(self, actor: str, limit: float) -> None:
+        self.event = anyio.Event()
+        self.actor = actor
+        self.limit = limit
+        self.deadline = math.inf
+        self.value: Any = None
+        self.error: ActorError | None = None
+        self.done = False
+
+    def resolve(self, value: Any) -> None:
+        if not self.done:
+            self.done = True
+            self.value = value
+            self.event.set()
+
+    def fail(self, error: ActorError) -> None:
+        if not self.done:
+            self.done = True
+            self.error = error
+            self.event.set()
+
+
+class _Deadlines:
+    """Times out pending asks from one watchdog task instead of arming a timer per ask.
+
+    A per-ask cancel scope costs a timer-heap insert and removal on every round trip. Asks
+    sharing a timeout have increasing deadlines, so each timeout value gets a FIFO queue:
+    adding is an append, answered asks are dropped from the queue's head as it advances,
+    and the watchdog only sleeps until the earliest head.
+    """
 
     def __init__(self) -> None:
-        self.event = anyio.Event()
-        self.value: Any = None
-        self.error: HandlerFailed | None = None
+        self._queues: dict[float, deque[_Reply]] = {}
+        self._wakeup = anyio.Event()
+        self._next_deadline = math.inf
+
+    def add(self, reply: _Reply) -> None:
+        reply.deadline = deadline = anyio.current_time() + reply.limit
+        queue = self._queues.get(reply.limit)
+        if queue is None:
+            queue = self._queues[reply.limit] = deque()
+        while queue and queue[0].done:
+            queue.popleft()
+        queue.append(reply)
+        if deadline < self._next_deadline:
+            self._wakeup.set()
+
+    def _expire(self, now: float) -> float:
+        """Fail overdue replies; return the earliest deadline still pending."""
+        earliest = math.inf
+        for queue in self._queues.values():
+            while queue and (queue[0].done or queue[0].deadline <= now):
+                reply = queue.popleft()
+                reply.fail(AskTimeout(f"actor {reply.actor!r} did not reply within {reply.limit}s"))
+            if queue:
+                earliest = min(earliest, queue[0].deadline)
+        return earliest
+
+    async def watch(self) -> None:
+        """Fail each reply still pending at its deadline; on exit, fail every pending reply."""
+        try:
+            while True:
+                now = anyio.current_time()
+                self._next_deadline = self._expire(now)
+                self._wakeup = anyio.Event()
+                with anyio.move_on_after(self._next_deadline - now):
+                    await self._wakeup.wait()
+        finally:
+            for queue in self._queues.values():
+                for reply in queue:
+                    reply.fail(MailboxClosed(f"actor {reply.actor!r} stopped with the system"))
 
 
 class _Envelope:
@@ -78,19 +147,21 @@ class _Envelope:
 class ActorRef(Generic[MsgT, ReplyT]):
     """The only handle to an actor: send it messages, ask it questions, stop it."""
 
-    __slots__ = ("_default_timeout", "_send", "_stopped", "name")
+    __slots__ = ("_deadlines", "_default_timeout", "_mailbox", "_stopped", "name")
 
     def __init__(
         self,
         name: str,
-        send: MemoryObjectSendStream[_Envelope],
+        mailbox: Mailbox[_Envelope],
         stopped: anyio.Event,
         default_timeout: float,
+        deadlines: _Deadlines,
     ) -> None:
         self.name = name
-        self._send = send
+        self._mailbox = mailbox
         self._stopped = stopped
         self._default_timeout = default_timeout
+        self._deadlines = deadlines
 
     def __repr__(self) -> str:
         return f"ActorRef({self.name!r})"
@@ -102,32 +173,38 @@ class ActorRef(Generic[MsgT, ReplyT]):
     async def _enqueue(self, envelope: _Envelope) -> None:
         """Put an envelope in the mailbox: at once when there is room, else wait for room."""
         try:
-            try:
-                self._send.send_nowait(envelope)
-            except anyio.WouldBlock:
-                await self._send.send(envelope)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
+            await self._mailbox.put(envelope)
+        except anyio.ClosedResourceError as exc:
             raise MailboxClosed(f"actor {self.name!r} has stopped") from exc
 
     def tell_nowait(self, message: MsgT) -> None:
         """Send now or raise `MailboxFull`: for callers that must never block."""
         try:
-            self._send.send_nowait(_Envelope(message, None))
+            self._mailbox.put_nowait(_Envelope(message, None))
         except anyio.WouldBlock as exc:
             raise MailboxFull(f"actor {self.name!r} mailbox is full") from exc
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
+        except anyio.ClosedResourceError as exc:
             raise MailboxClosed(f"actor {self.name!r} has stopped") from exc
 
     async def ask(self, message: MsgT, timeout: float | None = None) -> ReplyT:
         """Send and wait for the reply; the whole exchange is bounded by `timeout`."""
         limit = self._default_timeout if timeout is None else timeout
-        reply = _Reply()
+        reply = _Reply(self.name, limit)
         envelope = _Envelope(message, reply)
-        with anyio.move_on_after(limit) as scope:
-            await self._enqueue(envelope)
+        try:
+            self._mailbox.put_nowait(envelope)
+        except anyio.WouldBlock:
+            with anyio.move_on_after(limit) as scope:
+                await self._enqueue(envelope)
+            if scope.cancelled_caught:
+                raise AskTimeout(f"actor {self.name!r} did not reply within {limit}s") from None
+        except anyio.ClosedResourceError as exc:
+            raise MailboxClosed(f"actor {self.name!r} has stopped") from exc
+        self._deadlines.add(reply)
+        try:
             await reply.event.wait()
-        if scope.cancelled_caught:
-            raise AskTimeout(f"actor {self.name!r} did not reply within {limit}s")
+        finally:
+            reply.done = True
         if reply.error is not None:
             raise reply.error
         result: ReplyT = reply.value
@@ -135,7 +212,7 @@ class ActorRef(Generic[MsgT, ReplyT]):
 
     async def stop(self, timeout: float | None = None) -> None:
         """Close the mailbox, let the actor drain it, and wait until it has finished."""
-        self._send.close()
+        self._mailbox.close()
         with anyio.move_on_after(self._default_timeout if timeout is None else timeout):
             await self._stopped.wait()
         if not self._stopped.is_set():
@@ -146,7 +223,8 @@ class ActorSystem:
     """Owns the task group every actor runs in; use as `async with ActorSystem() as system`.
 
     Leaving the block closes every mailbox and waits for the actors to drain; `shutdown()`
-    (or an exception in the block) cancels them instead.
+    (or an exception in the block) cancels them instead. Asks still pending when their
+    actor or the system stops fail with `MailboxClosed` rather than hang.
     """
 
     def __init__(self, *, mailbox_size: int = 64, ask_timeout_s: float = 30.0) -> None:
@@ -154,13 +232,24 @@ class ActorSystem:
             raise ValueError("mailbox_size must be at least 1")
         self._mailbox_size = mailbox_size
         self._ask_timeout_s = ask_timeout_s
+        self._services: TaskGroup | None = None
         self._task_group: TaskGroup | None = None
-        self._live: dict[int, MemoryObjectSendStream[_Envelope]] = {}
+        self._live: dict[int, Mailbox[_Envelope]] = {}
         self._ids = itertools.count()
+        self._deadlines = _Deadlines()
 
     async def __aenter__(self) -> ActorSystem:
-        self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
+        services = anyio.create_task_group()
+        await services.__aenter__()
+        services.start_soon(self._deadlines.watch, name="ask-deadlines")
+        actors = anyio.create_task_group()
+        try:
+            await actors.__aenter__()
+        except BaseException:
+            services.cancel_scope.cancel()
+            await services.__aexit__(None, None, None)
+            raise
+        self._services, self._task_group = services, actors
         return self
 
     async def __aexit__(
@@ -169,16 +258,21 @@ class ActorSystem:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        assert self._task_group is not None
+        assert self._services is not None and self._task_group is not None
+        services, actors = self._services, self._task_group
         if exc is None:
-            for send in list(self._live.values()):
-                send.close()
+            for mailbox in list(self._live.values()):
+                mailbox.close()
         else:
-            self._task_group.cancel_scope.cancel()
+            actors.cancel_scope.cancel()
         try:
-            return await self._task_group.__aexit__(exc_type, exc, tb)
+            suppress = await actors.__aexit__(exc_type, exc, tb)
         finally:
             self._task_group = None
+            services.cancel_scope.cancel()
+            await services.__aexit__(None, None, None)
+            self._services = None
+        return suppress
 
     @property
     def live_actors(self) -> int:
@@ -186,7 +280,7 @@ class ActorSystem:
         return len(self._live)
 
     def shutdown(self) -> None:
-        """Cancel every actor now (pending asks then time out or are cancelled)."""
+        """Cancel every actor now; their pending asks fail with `MailboxClosed`."""
         if self._task_group is not None:
             self._task_group.cancel_scope.cancel()
 
@@ -203,38 +297,69 @@ class ActorSystem:
         actor_id = next(self._ids)
         actor_name = name or f"{type(actor).__name__}-{actor_id}"
         size = self._mailbox_size if mailbox_size is None else mailbox_size
-        send, receive = anyio.create_memory_object_stream[_Envelope](
-            math.inf if size == 0 else size
-        )
+        mailbox: Mailbox[_Envelope] = Mailbox(math.inf if size == 0 else size)
         stopped = anyio.Event()
-        self._live[actor_id] = send
+        self._live[actor_id] = mailbox
         self._task_group.start_soon(
-            self._run, actor, actor_name, actor_id, receive, stopped, name=actor_name
+            self._run, actor, actor_name, actor_id, mailbox, stopped, name=actor_name
         )
-        return ActorRef(actor_name, send, stopped, self._ask_timeout_s)
+        return ActorRef(actor_name, mailbox, stopped, self._ask_timeout_s, self._deadlines)
 
     async def _run(
         self,
         actor: Actor[Any, Any],
         name: str,
         actor_id: int,
-        receive: MemoryObjectReceiveStream[_Envelope],
+        mailbox: Mailbox[_Envelope],
         stopped: anyio.Event,
     ) -> None:
+        current: list[_Envelope] = []
         try:
-            async with receive:
-                try:
-                    await actor.on_start()
-                except Exception as exc:
-                    _log.error("actor.start_failed", actor=name, error=repr(exc))
-                    _refuse_pending(receive, HandlerFailed(name, type(exc).__name__, str(exc)))
-                    return
-                async for envelope in receive:
-                    await _deliver(actor, name, envelope)
-                await actor.on_stop()
+            try:
+                await actor.on_start()
+            except Exception as exc:
+                _log.error("actor.start_failed", actor=name, error=repr(exc))
+                mailbox.close()
+                _refuse_pending(mailbox, HandlerFailed(name, type(exc).__name__, str(exc)))
+                return
+            await _serve(actor, name, mailbox, current)
+            await actor.on_stop()
         finally:
+            mailbox.close()
+            closed = MailboxClosed(f"actor {name!r} stopped before replying")
+            for envelope in current:
+                if envelope.reply is not None:
+                    envelope.reply.fail(closed)
+            _refuse_pending(mailbox, closed)
             self._live.pop(actor_id, None)
             stopped.set()
+
+
+_FAIR_SHARE = 64
+"""Messages an actor handles back to back before yielding to other tasks."""
+
+
+async def _serve(
+    actor: Actor[Any, Any], name: str, mailbox: Mailbox[_Envelope], current: list[_Envelope]
+) -> None:
+    """Handle messages until the mailbox is closed and drained.
+
+    A busy actor takes queued messages without sleeping, so it yields every `_FAIR_SHARE`
+    messages to keep others from starving.
+    """
+    handled = 0
+    while True:
+        if len(mailbox):
+            handled += 1
+            if handled % _FAIR_SHARE == 0:
+                await anyio.lowlevel.checkpoint()
+        try:
+            envelope = await mailbox.get()
+        except anyio.EndOfStream:
+            return
+        current.append(envelope)
+        await _deliver(actor, name, envelope)
+        current.clear()
 
 
 async def _deliver(actor: Actor[Any, Any], name: str, envelope: _Envelope) -> None:
@@ -252,22 +377,19 @@ async def _deliver(actor: Actor[Any, Any], name: str, envelope: _Envelope) -> No
         if reply is not None:
             failure = HandlerFailed(name, type(exc).__name__, str(exc))
             failure.__cause__ = exc
-            reply.error = failure
-            reply.event.set()
+            reply.fail(failure)
         return
     _log.debug("actor.handled", actor=name, message=type(envelope.message).__name__)
     if reply is not None:
-        reply.value = value
-        reply.event.set()
+        reply.resolve(value)
 
 
-def _refuse_pending(receive: MemoryObjectReceiveStream[_Envelope], failure: HandlerFailed) -> None:
-    """Answer every ask already queued to an actor that could not start."""
+def _refuse_pending(mailbox: Mailbox[_Envelope], failure: ActorError) -> None:
+    """Answer every ask still queued to an actor that will not handle it."""
     while True:
         try:
-            envelope = receive.receive_nowait()
+            envelope = mailbox.get_nowait()
         except (anyio.WouldBlock, anyio.EndOfStream):
             return
         if envelope.reply is not None:
-            envelope.reply.error = failure
-            envelope.reply.event.set()
+            envelope.reply.fail(failure)

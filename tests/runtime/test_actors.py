@@ -206,3 +206,41 @@ async def test_an_actor_that_failed_to_start_refuses_later_messages() -> None:
         with pytest.raises(MailboxClosed):
             await ref.ask(1, timeout=5)
         assert system.live_actors == 0
+
+
+async def test_asks_pending_at_shutdown_fail_instead_of_hanging() -> None:
+    gate = Gate()
+    outcome: list[BaseException] = []
+
+    async def ask_and_keep() -> None:
+        try:
+            await ref.ask("stuck", timeout=60)
+        except MailboxClosed as exc:
+            outcome.append(exc)
+
+    async with anyio.create_task_group() as asker_group, ActorSystem() as system:
+        ref = system.spawn(gate)
+        asker_group.start_soon(ask_and_keep)
+        await gate.entered.wait()
+        system.shutdown()
+    assert len(outcome) == 1
+    assert "stopped before replying" in str(outcome[0])
+
+
+async def test_asks_with_different_timeouts_each_expire_on_their_own() -> None:
+    gate = Gate()
+    expired: list[float] = []
+
+    async def ask_with(limit: float) -> None:
+        with pytest.raises(AskTimeout):
+            await ref.ask(f"{limit}", timeout=limit)
+        expired.append(limit)
+
+    async with ActorSystem() as system:
+        ref = system.spawn(gate)
+        async with anyio.create_task_group() as group:
+            group.start_soon(ask_with, 0.3)
+            await gate.entered.wait()
+            group.start_soon(ask_with, 0.05)
+        gate.gate.set()
+    assert expired == [0.05, 0.3]
