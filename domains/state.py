@@ -98,7 +98,9 @@ class State:
 
     __slots__ = ("_base", "_changes", "_staged", "last_transaction_changed")
 
-    def __init__(self, base: BaseData, changes: dict[tuple[str, str], Change] | None = None) -> None:
+    def __init__(
+        self, base: BaseData, changes: dict[tuple[str, str], Change] | None = None
+    ) -> None:
         self._base = base
         self._changes: dict[tuple[str, str], Change] = changes if changes is not None else {}
         self._staged: dict[tuple[str, str], Change] | None = None
