@@ -35,6 +35,7 @@ class RunContext:
     store: Store
     system: ActorSystem
     resources: Resources
+    playbook_path: str = ""
 
 
 RunHook = Callable[[RunContext], AbstractAsyncContextManager[None]]
@@ -129,7 +130,9 @@ class Engine:
                 _log.info("run.started", resumed=existing is not None, store=str(store.path))
                 executed = 0
                 try:
-                    services = _ServicesContext(playbook, self.hooks, store, run_id)
+                    services = _ServicesContext(
+                        playbook, self.hooks, store, run_id, self.playbook_path
+                    )
                     async with services as (system, resources):
                         for phase in playbook.phases:
                             executed += await self._run_phase(
@@ -168,6 +171,8 @@ class Engine:
             system=system,
             resources=resources,
             ask_timeout_s=self.playbook.timeouts.ask_s,
+            playbook=self.playbook,
+            config=phase,
         )
         with bound(phase=phase.name):
             steps = [self._build_step(spec, ctx) for spec in phase.steps]
@@ -331,8 +336,11 @@ class _EpisodeRunner:
 class _ServicesContext:
     """Starts the actor system and the run hooks; tears them down in reverse order."""
 
-    def __init__(self, playbook: Playbook, hooks: list[RunHook], store: Store, run_id: str) -> None:
+    def __init__(
+        self, playbook: Playbook, hooks: list[RunHook], store: Store, run_id: str, path: str
+    ) -> None:
         self._playbook = playbook
+        self._path = path
         self._hooks = hooks
         self._store = store
         self._run_id = run_id
@@ -346,7 +354,9 @@ class _ServicesContext:
             )
         )
         resources = Resources()
-        context = RunContext(self._playbook, self._run_id, self._store, system, resources)
+        context = RunContext(
+            self._playbook, self._run_id, self._store, system, resources, self._path
+        )
         try:
             for hook in self._hooks:
                 await self._stack.enter_async_context(hook(context))

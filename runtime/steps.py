@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,9 @@ from runtime.actors import ActorSystem
 from runtime.registry import Registry
 from runtime.store import Store
 from runtime.store_types import ItemEvent, ResultPayload
+
+if TYPE_CHECKING:
+    from runtime.playbook import PhaseConfig, Playbook
 
 T = TypeVar("T")
 
@@ -75,6 +78,8 @@ class PhaseContext:
     system: ActorSystem
     resources: Resources
     ask_timeout_s: float
+    playbook: Playbook
+    config: PhaseConfig
 
 
 @dataclass

@@ -1,0 +1,142 @@
+"""Run-wide resources the agents' steps share: domain environments, roles, prompt templates.
+
+A run hook builds them once per run (loading or generating domain data is the expensive
+part) and puts them in the run's `Resources`, where every step finds them by type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import jinja2
+import structlog
+
+from domains.base import Domain
+from domains.environment import Environment
+from domains.registry import resolve_domain
+from runtime.engine import RunContext
+from runtime.errors import ApigenError
+from runtime.playbook import AgentConfig, DomainSection, Playbook
+
+_log = structlog.get_logger("agents.resources")
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+
+
+@dataclass(frozen=True)
+class DomainHandle:
+    """A loaded domain and its base environment (never written: episodes fork it)."""
+
+    domain: Domain
+    base: Environment
+    options: dict[str, Any]
+
+
+@dataclass
+class DomainCatalog:
+    """The domain each phase acts on (a phase's own `domain` wins over the playbook's)."""
+
+    by_phase: dict[str, DomainHandle] = field(default_factory=dict)
+
+    def for_phase(self, phase: str) -> DomainHandle:
+        handle = self.by_phase.get(phase)
+        if handle is None:
+            raise ApigenError(f"phase {phase!r} has no domain: set `domain:` in the playbook")
+        return handle
+
+
+@dataclass(frozen=True)
+class AgentRoster:
+    """Role -> agent config; roles the playbook leaves out use the `default` model."""
+
+    agents: dict[str, AgentConfig]
+    default_model: str
+
+    def role(self, name: str) -> AgentConfig:
+        found = self.agents.get(name)
+        return found if found is not None else AgentConfig(model=self.default_model)
+
+
+class Templates:
+    """Jinja2 prompt templates: the shipped defaults, or a playbook's file or inline text."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self._base_dir = base_dir
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(PROMPTS_DIR)]),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def get(self, override: str | None, default_name: str) -> jinja2.Template:
+        """`override` is a path ending in .j2 (relative to the playbook) or inline text."""
+        key = override or f"<default>{default_name}"
+        template = self._cache.get(key)
+        if template is None:
+            template = self._load(override, default_name)
+            self._cache[key] = template
+        return template
+
+    def _load(self, override: str | None, default_name: str) -> jinja2.Template:
+        try:
+            if override is None:
+                return self._env.get_template(default_name)
+            if override.endswith(".j2"):
+                path = Path(override)
+                path = path if path.is_absolute() else self._base_dir / path
+                return self._env.from_string(path.read_text(encoding="utf-8"))
+            return self._env.from_string(override)
+        except (OSError, jinja2.TemplateError) as exc:
+            raise ApigenError(f"prompt template {override or default_name!r}: {exc}") from exc
+
+    def render(self, override: str | None, default_name: str, **values: Any) -> str:
+        try:
+            return self.get(override, default_name).render(**values)
+        except jinja2.TemplateError as exc:
+            name = override if override and override.endswith(".j2") else default_name
+            raise ApigenError(f"prompt template {name!r}: {exc}") from exc
+
+
+def _domain_sections(playbook: Playbook) -> dict[str, DomainSection]:
+    sections: dict[str, DomainSection] = {}
+    for phase in playbook.phases:
+        section = phase.domain or playbook.domain
+        if section is not None:
+            sections[phase.name] = section
+    return sections
+
+
+async def load_domains(playbook: Playbook) -> DomainCatalog:
+    """Load each distinct domain section once (in a worker thread: generation is CPU work)."""
+    catalog = DomainCatalog()
+    loaded: dict[str, DomainHandle] = {}
+    for phase, section in _domain_sections(playbook).items():
+        key = section.model_dump_json()
+        if key not in loaded:
+            domain = resolve_domain(section.name)
+            base = await anyio.to_thread.run_sync(domain.environment, section.options)
+            loaded[key] = DomainHandle(domain, base, dict(section.options))
+            _log.info("domain.loaded", domain=domain.name, phase=phase)
+        catalog.by_phase[phase] = loaded[key]
+    return catalog
+
+
+@asynccontextmanager
+async def agent_resources_hook(context: RunContext) -> AsyncIterator[None]:
+    """Provide the domain catalog, the agent roster and the templates for this run."""
+    playbook = context.playbook
+    context.resources.provide(DomainCatalog, await load_domains(playbook))
+    default_model = "default" if "default" in playbook.models else next(iter(playbook.models))
+    context.resources.provide(AgentRoster, AgentRoster(dict(playbook.agents), default_model))
+    base_dir = Path(context.playbook_path).parent if context.playbook_path else Path.cwd()
+    context.resources.provide(Templates, Templates(base_dir))
+    yield
