@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: run `resume` to continue where it stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     _print_summary(summary)
+    anyio.run(_print_funnels, Path(summary.store_path), summary.run_id)
     return 0
 
 
@@ -145,6 +146,26 @@ def _print_summary(summary: RunSummary) -> None:
         print(f"  {phase}: {total} items ({parts})")
 
 
+async def _print_funnels(store_file: Path, run_id: str) -> None:
+    async with Store.open(store_file) as store:
+        funnels = await store.funnel(run_id)
+        by_attempt = await store.accepted_by_attempt(run_id)
+        counts = await store.status_counts(run_id)
+    for phase, stages in funnels.items():
+        print(f"  {phase} funnel: {format_funnel(stages, counts.get(phase, {}))}")
+        accepted = by_attempt.get(phase, {})
+        if accepted and max(accepted) > 1:
+            first = accepted.get(1, 0)
+            print(f"    accepted at attempt 1: {first}; after reflection: {sum(accepted.values())}")
+
+
+def format_funnel(stages: list[tuple[str, int, int]], counts: dict[str, int]) -> str:
+    """`proposed 10 -> format 9 -> ... -> accepted 7`: attempts passing each stage, then items."""
+    parts = [f"{stage} {passed}" for stage, _, passed in stages]
+    parts.append(f"accepted {counts.get('accepted', 0)}")
+    return " -> ".join(parts)
+
+
 async def _inspect(args: argparse.Namespace) -> int:
     store_file = resolve_store_path(args.target)
     run = await stored_run(store_file, args.run_id)
@@ -152,6 +173,7 @@ async def _inspect(args: argparse.Namespace) -> int:
         counts = await store.status_counts(run.run_id)
         reasons = await store.reason_counts(run.run_id)
         usage = await store.model_usage(run.run_id)
+        funnels = await store.funnel(run.run_id)
     report: dict[str, Any] = {
         "run_id": run.run_id,
         "name": run.name,
@@ -163,6 +185,10 @@ async def _inspect(args: argparse.Namespace) -> int:
             phase: {
                 "counts": phase_counts,
                 "top_reasons": dict(list(reasons.get(phase, {}).items())[:5]),
+                "funnel": [
+                    {"stage": stage, "reached": reached, "passed": passed}
+                    for stage, reached, passed in funnels.get(phase, [])
+                ],
             }
             for phase, phase_counts in counts.items()
         },
@@ -176,6 +202,8 @@ async def _inspect(args: argparse.Namespace) -> int:
     for phase, info in report["phases"].items():
         parts = ", ".join(f"{status} {n}" for status, n in sorted(info["counts"].items()))
         print(f"  {phase}: {parts}")
+        if phase in funnels:
+            print(f"    funnel: {format_funnel(funnels[phase], info['counts'])}")
         for reason, n in info["top_reasons"].items():
             print(f"      {n:6d}  {reason}")
     for entry in usage:

@@ -323,6 +323,37 @@ class Store:
             counts.setdefault(row["phase"], {})[row["reason"]] = row["n"]
         return counts
 
+    async def funnel(self, run_id: str) -> dict[str, list[tuple[str, int, int]]]:
+        """Per phase, `(stage, attempts that reached it, attempts that passed it)` in stage order.
+
+        Steps emit `funnel` events (`stage`, `passed`); stages are ordered by first appearance.
+        """
+        rows = await self._fetchall(
+            "SELECT phase, json_extract(payload_json, '$.stage') AS stage, MIN(id) AS first,"
+            " COUNT(*) AS reached,"
+            " SUM(CASE WHEN json_extract(payload_json, '$.passed') THEN 1 ELSE 0 END) AS passed"
+            " FROM events WHERE run_id=? AND event='funnel' GROUP BY phase, stage ORDER BY first",
+            (run_id,),
+        )
+        stages: dict[str, list[tuple[str, int, int]]] = {}
+        for row in rows:
+            stages.setdefault(row["phase"], []).append(
+                (row["stage"], row["reached"], row["passed"])
+            )
+        return stages
+
+    async def accepted_by_attempt(self, run_id: str) -> dict[str, dict[int, int]]:
+        """Per phase, how many items were accepted at each attempt number."""
+        rows = await self._fetchall(
+            "SELECT phase, attempts, COUNT(*) AS n FROM work_items WHERE run_id=?"
+            " AND status='accepted' GROUP BY phase, attempts ORDER BY phase, attempts",
+            (run_id,),
+        )
+        counts: dict[str, dict[int, int]] = {}
+        for row in rows:
+            counts.setdefault(row["phase"], {})[row["attempts"]] = row["n"]
+        return counts
+
     async def cached_response(self, request_key: str) -> str | None:
         """The cached response for a model request key, if one was ever stored."""
         rows = await self._fetchall(

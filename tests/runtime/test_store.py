@@ -162,3 +162,30 @@ async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
         await store.ensure_run(_run())
     with pytest.raises(StoreError, match="closed"):
         await store.commit_item(_item("late", 1))
+
+
+def _funnel_item(key: str, stages: list[tuple[str, bool]], attempts: int) -> ItemCommit:
+    accepted = all(passed for _, passed in stages)
+    return ItemCommit(
+        run_id="r1",
+        phase="p",
+        item_key=key,
+        index=0,
+        status="accepted" if accepted else "rejected",
+        attempts=attempts,
+        events=[ItemEvent(event="funnel", payload={"stage": s, "passed": p}) for s, p in stages],
+    )
+
+
+async def test_the_funnel_counts_attempts_per_stage_in_stage_order(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        await store.commit_item(_funnel_item("a", [("format", True), ("review", True)], 1))
+        await store.commit_item(
+            _funnel_item("b", [("format", False), ("format", True), ("review", True)], attempts=2)
+        )
+        await store.commit_item(_funnel_item("c", [("format", True), ("review", False)], 1))
+        funnel = await store.funnel("r1")
+        by_attempt = await store.accepted_by_attempt("r1")
+    assert funnel == {"p": [("format", 4, 3), ("review", 3, 2)]}
+    assert by_attempt == {"p": {1: 1, 2: 1}}
