@@ -9,6 +9,7 @@ from typing import Any
 
 from runtime.engine import Engine, ProgressSink, RunSummary
 from runtime.errors import PlaybookError, RegistryError, StoreError
+from runtime.exports import ExportError, ExportSource, export_run
 from runtime.playbook import Playbook, parse_playbook
 from runtime.plugins import Extensions, load_extensions
 from runtime.store import Store
@@ -60,7 +61,31 @@ async def run_playbook(
         hooks=loaded.extensions.run_hooks,
         progress=progress,
     )
-    return await engine.run()
+    summary = await engine.run()
+    for spec in loaded.playbook.export:
+        destination = loaded.playbook.run_dir / spec.path
+        await export_stored_run(
+            loaded, Path(summary.store_path), spec.format, destination, spec.include_rejected
+        )
+    return summary
+
+
+async def export_stored_run(
+    loaded: LoadedPlaybook,
+    store_file: Path,
+    format_name: str,
+    destination: Path,
+    include_rejected: bool = False,
+) -> int:
+    """Export a run in `format_name` to `destination`; return how many records were written."""
+    try:
+        exporter = loaded.extensions.exporters.get(format_name)
+    except RegistryError as exc:
+        raise ExportError(str(exc)) from None
+    async with Store.open(store_file) as store:
+        run = await stored_run(store_file, loaded.playbook.run_id)
+        source = ExportSource(store, run, loaded.playbook)
+        return await export_run(source, exporter, destination, include_rejected=include_rejected)
 
 
 def resolve_store_path(target: str | Path) -> Path:

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 
 from runtime.engine import RunHook
 from runtime.errors import RegistryError
+from runtime.exports import ExporterRegistry
 from runtime.steps import StepRegistry, default_step_registry
 
 ENTRY_POINT_GROUP = "apigen_mt.plugins"
@@ -24,6 +25,7 @@ class Extensions:
 
     steps: StepRegistry = field(default_factory=default_step_registry)
     run_hooks: list[RunHook] = field(default_factory=list)
+    exporters: ExporterRegistry = field(default_factory=lambda: ExporterRegistry("export format"))
 
 
 Register = Callable[[Extensions], None]

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from runtime.api import (
     LoadedPlaybook,
+    export_stored_run,
     load_playbook,
     load_stored_playbook,
     resolve_store_path,
@@ -34,7 +35,7 @@ from runtime.store import Store
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = ("run", "resume", "schema", "inspect")
+COMMANDS = ("run", "resume", "schema", "inspect", "export", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("target", help="a run directory or a store file")
     inspect.add_argument("--run-id", help="which run (default: latest)")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+
+    export = sub.add_parser("export", help="write a run's data in a dataset format")
+    export.add_argument("target", help="a run directory, a store file or the playbook")
+    export.add_argument("--format", required=True, help="sharegpt | openai | tau | hf | ...")
+    export.add_argument("--out", help="output path (default: <run dir>/export/<format>.<ext>)")
+    export.add_argument("--include-rejected", action="store_true", help="rejected items too")
+    export.add_argument("--run-id", help="which run in the store (default: latest)")
+
+    report = sub.add_parser("report", help="write report.html and plots for a run")
+    report.add_argument("target", help="a run directory, a store file or the playbook")
+    report.add_argument("--out", help="output directory (default: <run dir>/report)")
+    report.add_argument("--run-id", help="which run in the store (default: latest)")
     return parser
 
 
@@ -89,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "inspect":
             return anyio.run(_inspect, args)
+        if args.command in {"export", "report"}:
+            return _export(args)
         loaded = _load_for(args)
         summary = _run_with_progress(loaded, no_progress=args.no_progress)
     except ApigenError as exc:
@@ -99,6 +114,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     _print_summary(summary)
     anyio.run(_print_funnels, Path(summary.store_path), summary.run_id)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """`export` and `report` (a report is the `report` export format)."""
+    target = Path(args.target)
+    if target.suffix in {".yaml", ".yml"}:
+        loaded = load_playbook(target)
+        store_file = resolve_store_path(loaded.playbook.store_path)
+    else:
+        store_file = resolve_store_path(target)
+        loaded = anyio.run(load_stored_playbook, store_file, args.run_id)
+    format_name = "report" if args.command == "report" else args.format
+    if args.out:
+        destination = Path(args.out)
+    else:
+        exporter = loaded.extensions.exporters.get(format_name)
+        name = "report" if format_name == "report" else f"export/{format_name}{exporter.suffix}"
+        destination = store_file.parent / name
+    include_rejected = bool(getattr(args, "include_rejected", False))
+    count = anyio.run(
+        export_stored_run, loaded, store_file, format_name, destination, include_rejected
+    )
+    print(f"wrote {count} records as {format_name} -> {destination}")
     return 0
 
 

@@ -89,6 +89,11 @@ class Store:
                     yield store
                 finally:
                     await send.aclose()
+        except BaseException as exc:
+            sole = _sole_exception(exc)
+            if sole is exc:
+                raise
+            raise sole from None  # the caller's own error, not wrapped by our writer's group
         finally:
             with anyio.CancelScope(shield=True):
                 await reader.close()
@@ -387,6 +392,15 @@ class Store:
             sql += " AND event=?"
             params.append(event)
         return await self._fetchall(sql + " ORDER BY id", params)
+
+
+def _sole_exception(exc: BaseException) -> BaseException:
+    """Unwrap exception groups holding exactly one exception."""
+    inner = getattr(exc, "exceptions", None)
+    while inner is not None and len(inner) == 1:
+        exc = inner[0]
+        inner = getattr(exc, "exceptions", None)
+    return exc
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -1,0 +1,84 @@
+"""Exports: registered formats, atomic writes, the playbook's `export:` section."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from runtime.api import export_stored_run, load_playbook, run_playbook
+from runtime.exports import ExportError, ExportSource
+
+pytestmark = pytest.mark.anyio
+
+
+class ItemsExporter:
+    """Writes one JSON line per committed echo item, with the run's metadata."""
+
+    description = "test format"
+    suffix = ".jsonl"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    async def write(self, source: ExportSource, out: Path, *, include_rejected: bool) -> int:
+        status = None if include_rejected else "accepted"
+        items = await source.store.items(source.run.run_id, "echo", status=status)
+        with out.open("w") as handle:
+            for item in items:
+                handle.write(json.dumps({"key": item.item_key, **source.metadata()}) + "\n")
+                if self.fail:
+                    raise OSError("disk full")
+        return len(items)
+
+
+def _playbook(tmp_path: Path, export: str = "") -> Path:
+    path = tmp_path / "echo.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            name: exp
+            store: {tmp_path / "run"}
+            phases:
+              - name: echo
+                episodes: 4
+                steps: [{{kind: echo, rounds: 1}}]
+            """
+        )
+        + export
+    )
+    return path
+
+
+async def test_the_export_section_runs_at_the_end_of_a_run(tmp_path: Path) -> None:
+    loaded = load_playbook(
+        _playbook(tmp_path, "export: [{format: items, path: out/items.jsonl}]\n")
+    )
+    loaded.extensions.exporters.register("items", ItemsExporter())
+    await run_playbook(loaded)
+    lines = (tmp_path / "run" / "out" / "items.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+    record = json.loads(lines[0])
+    assert record["run_id"] == loaded.playbook.run_id
+    assert record["seed"] == 0 and record["simulated"] is True
+
+
+async def test_a_failed_export_leaves_the_previous_file_untouched(tmp_path: Path) -> None:
+    loaded = load_playbook(_playbook(tmp_path))
+    summary = await run_playbook(loaded)
+    destination = tmp_path / "items.jsonl"
+    destination.write_text("previous\n")
+    loaded.extensions.exporters.register("items", ItemsExporter(fail=True))
+    with pytest.raises(OSError, match="disk full"):
+        await export_stored_run(loaded, Path(summary.store_path), "items", destination)
+    assert destination.read_text() == "previous\n"
+    assert not (tmp_path / "items.jsonl.partial").exists()
+
+
+async def test_an_unknown_format_is_named(tmp_path: Path) -> None:
+    loaded = load_playbook(_playbook(tmp_path))
+    summary = await run_playbook(loaded)
+    with pytest.raises(ExportError, match="unknown export format 'parquet'"):
+        await export_stored_run(loaded, Path(summary.store_path), "parquet", tmp_path / "x")
