@@ -28,6 +28,13 @@ class ContextParams(BaseModel):
     few_shot: int = Field(default=2, ge=0, le=8, description="most examples shown")
     max_list_items: int = Field(default=6, ge=1, description="records kept per list")
     personas: list[str] = Field(default_factory=lambda: list(DEFAULT_PERSONAS), min_length=1)
+    subject_pool: int | None = Field(
+        default=None,
+        ge=1,
+        description="draw subjects from a fixed pool of this many users, so several tasks "
+        "share a user (what recombination needs); default: any user",
+    )
+    pool_tries: int = Field(default=60, ge=1, description="anchor draws per pattern for the pool")
 
 
 @dataclass
@@ -90,6 +97,11 @@ class ContextSampler:
         self.base = base
         self.params = params
         self._writes = domain.write_tools()
+        self._pool: set[str] | None = None
+        if params.subject_pool is not None:
+            subjects = sorted(domain.subjects(base))
+            random.Random(0).shuffle(subjects)
+            self._pool = set(subjects[: params.subject_pool])
 
     def _patterns_for(self, tool_name: str) -> list[TaskPattern]:
         return [p for p in self.domain.patterns if tool_name in p.write_tools]
@@ -100,7 +112,8 @@ class ContextSampler:
         first = rng.choice(self._writes)
         chain = sample_write_chain(self.domain.api_graph, self._writes, rng, length, first)
         anchor = self._anchor(first, rng)
-        subject = anchor.user_id if anchor else rng.choice(self.domain.subjects(self.base))
+        candidates = sorted(self._pool) if self._pool else self.domain.subjects(self.base)
+        subject = anchor.user_id if anchor else rng.choice(candidates)
         records = self.domain.subject_context(self.base, subject).records
         examples = self._examples(rng, exclude=subject)
         tools = [self.domain.tools[name].schema()["function"] for name in self.domain.tools]
@@ -119,10 +132,14 @@ class ContextSampler:
     def _anchor(self, tool_name: str, rng: random.Random) -> Task | None:
         patterns = self._patterns_for(tool_name) or list(self.domain.patterns)
         rng.shuffle(patterns)
+        tries = 1 if self._pool is None else self.params.pool_tries
         for pattern in patterns:
-            task = pattern.instantiate(self.base, rng)
-            if task is not None:
-                return task
+            for _ in range(tries):
+                task = pattern.instantiate(self.base, rng)
+                if task is None:
+                    break
+                if self._pool is None or task.user_id in self._pool:
+                    return task
         return None
 
     def _examples(self, rng: random.Random, exclude: str) -> list[Task]:

@@ -44,3 +44,11 @@ def test_the_anchor_task_is_about_the_sampled_subject() -> None:
 def test_trim_caps_lists_and_record_maps() -> None:
     value = {"orders": [1, 2, 3, 4], "records": {str(i): {"x": i} for i in range(5)}, "n": 1}
     assert trim(value, 2) == {"orders": [1, 2], "records": {"0": {"x": 0}, "1": {"x": 1}}, "n": 1}
+
+
+def test_a_subject_pool_keeps_anchors_among_few_users() -> None:
+    domain = LibraryDomain()
+    params = ContextParams(subject_pool=2)
+    sampler = ContextSampler(domain, domain.environment(), params)
+    subjects = {sampler.sample(random.Random(seed)).subject_id for seed in range(20)}
+    assert 1 <= len(subjects) <= 2
