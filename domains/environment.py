@@ -23,7 +23,11 @@ ERROR_PREFIX = "Error: "
 
 @dataclass(frozen=True)
 class ToolResult:
-    """The outcome of one call: `output` is what the agent sees (errors start with 'Error:')."""
+    """The outcome of one call: `output` is what the agent sees (errors start with 'Error:').
+
+    `value` is the tool's raw return value; it may share structure with the state, so
+    treat it as read-only.
+    """
 
     name: str
     arguments: dict[str, Any]
@@ -75,7 +79,7 @@ class Environment:
             parsed = found.args_model.model_validate(args)
         except ValidationError as exc:
             message = f"{ERROR_PREFIX}invalid arguments for {name}: {format_validation_error(exc)}"
-            return self._remember(ToolResult(name, args, ok=False, output=message))
+            return self._remember(ToolResult(name, args, False, message, writes=found.writes))
         try:
             with self.state.transaction():
                 value = found.fn(self.state, parsed)

@@ -1,0 +1,124 @@
+"""The retail domain (tau-bench compatible): users, orders and products of an online store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from importlib.resources import files
+from typing import Any, Final
+
+from domains.base import ApiGraph, Domain, DomainOptions, PolicyRule, SubjectContext, TaskPattern
+from domains.data import load_tables
+from domains.environment import Environment
+from domains.retail.generator import generate
+from domains.retail.graph import API_GRAPH
+from domains.retail.patterns import PATTERNS
+from domains.retail.reads import (
+    calculate,
+    find_user_id_by_email,
+    find_user_id_by_name_zip,
+    get_order_details,
+    get_product_details,
+    get_user_details,
+    list_all_product_types,
+    think,
+    transfer_to_human_agents,
+)
+from domains.retail.records import SCHEMAS
+from domains.retail.rules import RULES
+from domains.retail.writes import (
+    cancel_pending_order,
+    exchange_delivered_order_items,
+    modify_pending_order_address,
+    modify_pending_order_items,
+    modify_pending_order_payment,
+    modify_user_address,
+    return_delivered_order_items,
+)
+from domains.state import Record, Tables, copy_json
+from domains.tools import Tool
+
+__all__ = ["TOOLS", "RetailDomain"]
+
+TOOLS: Final[tuple[Tool[Any], ...]] = (
+    find_user_id_by_email,
+    find_user_id_by_name_zip,
+    get_user_details,
+    get_order_details,
+    get_product_details,
+    list_all_product_types,
+    calculate,
+    cancel_pending_order,
+    modify_pending_order_address,
+    modify_pending_order_payment,
+    modify_pending_order_items,
+    return_delivered_order_items,
+    exchange_delivered_order_items,
+    modify_user_address,
+    think,
+    transfer_to_human_agents,
+)
+MAX_CONTEXT_ORDERS: Final = 10
+MAX_CONTEXT_PRODUCTS: Final = 10
+
+
+class RetailDomain(Domain):
+    """An online store: authenticate users, then cancel, modify, return or exchange orders."""
+
+    name = "retail"
+
+    @cached_property
+    def _tools(self) -> dict[str, Tool[Any]]:
+        return {found.name: found for found in TOOLS}
+
+    @property
+    def tools(self) -> Mapping[str, Tool[Any]]:
+        """Lookups and reads, then writes, then think and transfer."""
+        return self._tools
+
+    @cached_property
+    def policy(self) -> str:
+        """The agent-facing policy (`policy.md`)."""
+        return files(__package__).joinpath("policy.md").read_text(encoding="utf-8")
+
+    @property
+    def rules(self) -> Sequence[PolicyRule]:
+        """R1-R5 of the spec (R6 is checked on conversations, not here)."""
+        return RULES
+
+    @property
+    def api_graph(self) -> ApiGraph:
+        return API_GRAPH
+
+    @property
+    def patterns(self) -> Sequence[TaskPattern]:
+        return PATTERNS
+
+    def load_tables(self, options: DomainOptions) -> Tables:
+        """tau-bench JSON files from `data.path`, else the seeded generator."""
+        if options.data.path is not None:
+            return load_tables(options.data.path, SCHEMAS)
+        return generate(options.data.seed, options.data.scale)
+
+    def subjects(self, env: Environment) -> list[str]:
+        """Every user id."""
+        return env.state.keys("users")
+
+    def subject_context(self, env: Environment, subject_id: str) -> SubjectContext:
+        """The user, their latest orders and the products those orders hold (each capped)."""
+        user = env.state.get("users", subject_id)
+        if user is None:
+            return SubjectContext(subject_id)
+        orders: dict[str, Record] = {}
+        for order_id in user["orders"][-MAX_CONTEXT_ORDERS:]:
+            order = env.state.get("orders", order_id)
+            if order is not None:
+                orders[order_id] = order
+        products: dict[str, Record] = {}
+        for order in orders.values():
+            for item in order["items"]:
+                product = env.state.get("products", item["product_id"])
+                if product is not None and len(products) < MAX_CONTEXT_PRODUCTS:
+                    products[item["product_id"]] = product
+        records = {"user": user, "orders": orders, "products": products}
+        return SubjectContext(subject_id, copy_json(records))

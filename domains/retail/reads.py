@@ -1,0 +1,134 @@
+"""The retail tools that only read: identity lookups, record details, catalogue, helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from domains.retail._checks import copy_record, order_record, product_record, user_record
+from domains.retail.arithmetic import evaluate
+from domains.state import Record, State
+from domains.tools import NoArgs, ToolArgs, tool
+from runtime.errors import ToolError
+
+TRANSFER_MESSAGE = "Transfer successful"
+
+
+class EmailArgs(ToolArgs):
+    email: str = Field(description="The user's email, such as 'something@example.com'.")
+
+
+class NameZipArgs(ToolArgs):
+    first_name: str = Field(description="The first name of the user, such as 'John'.")
+    last_name: str = Field(description="The last name of the user, such as 'Doe'.")
+    zip: str = Field(description="The zip code of the user, such as '12345'.")
+
+
+class UserIdArgs(ToolArgs):
+    user_id: str = Field(description="The user id, such as 'sara_doe_496'.")
+
+
+class OrderIdArgs(ToolArgs):
+    order_id: str = Field(
+        description="The order id, such as '#W0000000' (note the '#' at the beginning)."
+    )
+
+
+class ProductIdArgs(ToolArgs):
+    product_id: str = Field(
+        description="The product id, such as '6086499569'. Not the same as an item id."
+    )
+
+
+class ExpressionArgs(ToolArgs):
+    expression: str = Field(
+        description="An arithmetic expression with numbers, + - * / ( ) and spaces, "
+        "such as '2 * (3.5 + 4)'."
+    )
+
+
+class ThoughtArgs(ToolArgs):
+    thought: str = Field(description="A thought to think about.")
+
+
+class SummaryArgs(ToolArgs):
+    summary: str = Field(description="A summary of the user's issue.")
+
+
+@tool()
+def find_user_id_by_email(state: State, args: EmailArgs) -> str:
+    """Find a user id by email. If the user is not found, the function returns an error."""
+    wanted = args.email.lower()
+    for user_id, user in state.items("users"):
+        if user["email"].lower() == wanted:
+            return user_id
+    raise ToolError("user not found")
+
+
+@tool()
+def find_user_id_by_name_zip(state: State, args: NameZipArgs) -> str:
+    """Find a user id by first name, last name and zip code.
+
+    Try the email lookup first; use this one when the user cannot give or remember an email.
+    """
+    first, last = args.first_name.lower(), args.last_name.lower()
+    for user_id, user in state.items("users"):
+        name = user["name"]
+        if (
+            name["first_name"].lower() == first
+            and name["last_name"].lower() == last
+            and user["address"]["zip"] == args.zip
+        ):
+            return user_id
+    raise ToolError("user not found")
+
+
+@tool()
+def get_user_details(state: State, args: UserIdArgs) -> Record:
+    """Get the details of a user: name, address, email, payment methods and orders."""
+    return copy_record(user_record(state, args.user_id))
+
+
+@tool()
+def get_order_details(state: State, args: OrderIdArgs) -> Record:
+    """Get the status and details of an order: items, address, fulfillments, payments."""
+    return copy_record(order_record(state, args.order_id))
+
+
+@tool()
+def get_product_details(state: State, args: ProductIdArgs) -> Record:
+    """Get a product's inventory details: every variant with its options, availability, price."""
+    return copy_record(product_record(state, args.product_id))
+
+
+@tool()
+def list_all_product_types(state: State, args: NoArgs) -> dict[str, Any]:
+    """List the name and product id of every product type, sorted by name."""
+    by_name = {product["name"]: product["product_id"] for _, product in state.items("products")}
+    return dict(sorted(by_name.items()))
+
+
+@tool()
+def calculate(state: State, args: ExpressionArgs) -> str:
+    """Calculate the result of an arithmetic expression, rounded to 2 decimal places."""
+    return str(round(evaluate(args.expression), 2))
+
+
+@tool()
+def think(state: State, args: ThoughtArgs) -> str:
+    """Think about something without obtaining new information or changing anything.
+
+    Use it when complex reasoning is needed; the thought is only logged.
+    """
+    return ""
+
+
+@tool()
+def transfer_to_human_agents(state: State, args: SummaryArgs) -> str:
+    """Transfer the user to a human agent, with a summary of the issue.
+
+    Only when the user explicitly asks for a human, or the request cannot be handled with
+    the available tools.
+    """
+    return TRANSFER_MESSAGE
