@@ -1,0 +1,462 @@
+"""The model gateway: every model call of a run goes through it.
+
+Per model it bounds concurrency and request rate, retries transient failures with jittered
+exponential backoff, and answers repeated requests from the store's cache, so a resumed or
+repeated run is reproducible. Each call, cache hit and final failure is recorded with its
+token usage and cost; API keys never reach a record or a log event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+import anyio
+import openai
+import structlog
+from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo
+from autogen_core.tools import Tool, ToolSchema
+from pydantic import BaseModel, ValidationError
+
+from agents.models import build_client, endpoint, request_identity
+from agents.scenario import SCENARIO_ARG, SimScenario
+from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
+from runtime.engine import RunContext
+from runtime.errors import ModelError
+from runtime.log import redact_secrets
+from runtime.model_config import FaultName, ModelConfig
+from runtime.store import Store
+from runtime.store_types import ModelCallRecord, ModelCallStatus
+
+_log = structlog.get_logger("agents.gateway")
+
+JsonOutput = bool | type[BaseModel] | None
+ToolChoice = Tool | Literal["auto", "required", "none"]
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is calling: phase, work item and agent role, for the store and the logs."""
+
+    phase: str = ""
+    item_key: str = ""
+    role: str = ""
+
+
+class RateLimiter:
+    """At most `rpm` requests a minute (a token bucket of `burst`); waiters sleep, never poll."""
+
+    def __init__(self, rpm: float, burst: int = 1) -> None:
+        self._interval = 60.0 / rpm
+        self._burst = burst
+        self._next = -math.inf
+
+    async def acquire(self) -> None:
+        """Reserve the next free slot, then sleep until it comes."""
+        now = anyio.current_time()
+        slot = max(self._next, now)
+        self._next = slot + self._interval
+        wait = slot - (self._burst - 1) * self._interval - now
+        if wait > 0:
+            await anyio.sleep(wait)
+
+
+@dataclass
+class _Endpoint:
+    """One configured model: its client and its limits."""
+
+    name: str
+    config: ModelConfig
+    client: ChatCompletionClient
+    limiter: anyio.CapacityLimiter
+    rate: RateLimiter | None
+    identity: dict[str, Any]
+    endpoint: str
+
+    @property
+    def simulated(self) -> bool:
+        return isinstance(self.client, SimulatedChatCompletionClient)
+
+
+class ModelGateway:
+    """The run's access to its models (one per run; see `gateway_run_hook`)."""
+
+    def __init__(
+        self,
+        models: Mapping[str, ModelConfig],
+        store: Store,
+        run_id: str,
+        *,
+        clients: Mapping[str, ChatCompletionClient] | None = None,
+    ) -> None:
+        """Build every model's client now, so a missing key fails the run before it starts.
+
+        `clients` supplies ready-made clients by model name (tests, embedding applications).
+        """
+        self._store = store
+        self._run_id = run_id
+        self._rng = random.Random()
+        given = clients or {}
+        self._endpoints = {
+            name: _Endpoint(
+                name=name,
+                config=config,
+                client=given[name] if name in given else build_client(name, config),
+                limiter=anyio.CapacityLimiter(config.max_concurrency),
+                rate=RateLimiter(config.rpm) if config.rpm else None,
+                identity=request_identity(name, config),
+                endpoint=endpoint(config),
+            )
+            for name, config in models.items()
+        }
+
+    async def __aenter__(self) -> ModelGateway:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.close()
+
+    @property
+    def models(self) -> list[str]:
+        return list(self._endpoints)
+
+    def config(self, model: str) -> ModelConfig:
+        return self._get(model).config
+
+    def endpoint(self, model: str) -> str:
+        """Where `model`'s requests go (for error messages; never holds credentials)."""
+        return self._get(model).endpoint
+
+    def model_info(self, model: str) -> ModelInfo:
+        return self._get(model).client.model_info
+
+    def is_simulated(self, model: str) -> bool:
+        """Whether `model` is the offline simulator (its outputs are labelled as such)."""
+        return self._get(model).simulated
+
+    async def create(
+        self,
+        model: str,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = (),
+        tool_choice: ToolChoice = "auto",
+        json_output: JsonOutput = None,
+        scenario: SimScenario | None = None,
+        call: CallContext | None = None,
+        extra: Mapping[str, Any] | None = None,
+        cache: bool = True,
+    ) -> CreateResult:
+        """One completion from `model`: cached, or called with limits and retries.
+
+        `scenario` reaches simulated models (and OpenAI-compatible ones with
+        `send_scenario`); `extra` goes to the client as `extra_create_args`; `cache=False`
+        skips the cache lookup (for a deliberate re-ask of an identical request).
+        Raises ModelError when the call fails for good.
+        """
+        target = self._get(model)
+        context = call or CallContext()
+        args = self._create_args(target, scenario, extra)
+        key = request_key(target.identity, messages, tools, tool_choice, json_output, args)
+        if cache:
+            hit = await self._cached(target, key, context)
+            if hit is not None:
+                return hit
+        return await self._call(
+            target, key, messages, tools, tool_choice, json_output, args, context
+        )
+
+    async def close(self) -> None:
+        """Close every client (their HTTP connection pools)."""
+        for target in self._endpoints.values():
+            try:
+                await target.client.close()
+            except Exception as exc:
+                _log.warning("model.close_failed", model=target.name, error=_safe(str(exc)))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _get(self, model: str) -> _Endpoint:
+        try:
+            return self._endpoints[model]
+        except KeyError:
+            known = ", ".join(sorted(self._endpoints)) or "none"
+            raise ModelError(model, f"unknown model {model!r} (models: {known})") from None
+
+    @staticmethod
+    def _create_args(
+        target: _Endpoint, scenario: SimScenario | None, extra: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        args = dict(extra or {})
+        if scenario is None:
+            return args
+        dumped = scenario.model_dump(mode="json")
+        if target.simulated:
+            args[SCENARIO_ARG] = dumped
+        elif target.config.send_scenario:
+            args["extra_body"] = {**args.get("extra_body", {}), SCENARIO_ARG: dumped}
+        return args
+
+    async def _cached(self, target: _Endpoint, key: str, call: CallContext) -> CreateResult | None:
+        stored = await self._store.cached_response(key)
+        if stored is None:
+            return None
+        try:
+            result = CreateResult.model_validate_json(stored)
+        except ValidationError:
+            _log.warning("model.cache_unreadable", model=target.name, request_key=key)
+            return None
+        await self._record(target, key, call, "cached", attempt=0)
+        _log.debug("model.call", model=target.name, status="cached", simulated=target.simulated)
+        return result.model_copy(update={"cached": True})
+
+    async def _call(
+        self,
+        target: _Endpoint,
+        key: str,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Tool | ToolSchema],
+        tool_choice: ToolChoice,
+        json_output: JsonOutput,
+        args: dict[str, Any],
+        call: CallContext,
+    ) -> CreateResult:
+        config = target.config
+        attempt = 0
+        while True:
+            attempt += 1
+            if target.rate is not None:
+                await target.rate.acquire()
+            started = time.perf_counter()
+            try:
+                async with target.limiter:
+                    started = time.perf_counter()
+                    with anyio.fail_after(config.timeout_s):
+                        outcome = await self._invoke(
+                            target, messages, tools, tool_choice, json_output, args
+                        )
+            except Exception as exc:
+                latency = time.perf_counter() - started
+                retryable, reason, retry_after = classify(exc)
+                if not retryable or attempt > config.max_retries:
+                    await self._record(target, key, call, "error", attempt, latency, error=reason)
+                    _log.error(
+                        "model.error",
+                        model=target.name,
+                        attempt=attempt,
+                        reason=reason,
+                        latency_s=round(latency, 3),
+                        simulated=target.simulated,
+                    )
+                    raise ModelError(
+                        target.endpoint,
+                        f"model {target.name!r}: {reason} (attempt {attempt} of "
+                        f"{config.max_retries + 1})",
+                    ) from exc
+                delay = self._backoff(config, attempt, retry_after)
+                _log.warning(
+                    "model.retry",
+                    model=target.name,
+                    attempt=attempt,
+                    reason=reason,
+                    latency_s=round(latency, 3),
+                    delay_s=round(delay, 3),
+                )
+                await anyio.sleep(delay)
+                continue
+            latency = time.perf_counter() - started
+            await self._succeeded(target, key, call, outcome, attempt, latency)
+            return outcome.result
+
+    @staticmethod
+    async def _invoke(
+        target: _Endpoint,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Tool | ToolSchema],
+        tool_choice: ToolChoice,
+        json_output: JsonOutput,
+        args: dict[str, Any],
+    ) -> SimOutcome:
+        client = target.client
+        if isinstance(client, SimulatedChatCompletionClient):
+            return client.play(
+                messages, tools=tools, json_output=json_output, extra_create_args=args
+            )
+        result = await client.create(
+            messages,
+            tools=list(tools),
+            tool_choice=tool_choice,
+            json_output=json_output,
+            extra_create_args=args,
+        )
+        return SimOutcome(result, ())
+
+    def _backoff(self, config: ModelConfig, attempt: int, retry_after: float | None) -> float:
+        """Exponential in the attempt, jittered to half..full, at least a server's Retry-After."""
+        ceiling = min(config.retry_max_s, config.retry_base_s * 2 ** (attempt - 1))
+        delay = self._rng.uniform(ceiling / 2, ceiling)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, config.retry_max_s))
+        return delay
+
+    async def _succeeded(
+        self,
+        target: _Endpoint,
+        key: str,
+        call: CallContext,
+        outcome: SimOutcome,
+        attempt: int,
+        latency: float,
+    ) -> None:
+        result = outcome.result
+        await self._record(target, key, call, "ok", attempt, latency, result=result)
+        _log.debug(
+            "model.call",
+            model=target.name,
+            attempt=attempt,
+            latency_s=round(latency, 3),
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+            simulated=target.simulated,
+            role=call.role,
+        )
+        if outcome.faults:
+            await self._record_faults(target, key, call, outcome.faults)
+
+    async def _record_faults(
+        self, target: _Endpoint, key: str, call: CallContext, faults: tuple[FaultName, ...]
+    ) -> None:
+        """Injected faults go to the log and the store, so a failure can be traced to them."""
+        payload = {
+            "model": target.name,
+            "role": call.role,
+            "phase": call.phase,
+            "item_key": call.item_key,
+            "request_key": key,
+            "faults": list(faults),
+            "simulated": True,
+        }
+        _log.info("model.fault", **payload)
+        await self._store.add_event(self._run_id, "model.fault", payload)
+
+    async def _record(
+        self,
+        target: _Endpoint,
+        key: str,
+        call: CallContext,
+        status: ModelCallStatus,
+        attempt: int,
+        latency: float = 0.0,
+        *,
+        result: CreateResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        prompt = result.usage.prompt_tokens if result else 0
+        completion = result.usage.completion_tokens if result else 0
+        price = target.config.price
+        cost = (
+            (prompt * price.prompt_per_mtok + completion * price.completion_per_mtok) / 1e6
+            if price
+            else 0.0
+        )
+        await self._store.record_model_call(
+            ModelCallRecord(
+                run_id=self._run_id,
+                phase=call.phase,
+                item_key=call.item_key,
+                model=target.name,
+                provider=target.config.provider,
+                endpoint=target.endpoint,
+                request_key=key,
+                status=status,
+                error=error,
+                attempt=attempt,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                cost_usd=cost,
+                latency_s=latency,
+                simulated=target.simulated,
+                response_json=result.model_dump_json() if result else None,
+            )
+        )
+
+
+def request_key(
+    identity: Mapping[str, Any],
+    messages: Sequence[LLMMessage],
+    tools: Sequence[Tool | ToolSchema],
+    tool_choice: ToolChoice,
+    json_output: JsonOutput,
+    args: Mapping[str, Any],
+) -> str:
+    """sha256 of the canonical JSON of everything that shapes the answer (never secrets)."""
+    if isinstance(json_output, type):
+        output: Any = {"schema": json_output.model_json_schema()}
+    else:
+        output = json_output
+    payload = {
+        "model": identity,
+        "messages": [message.model_dump(mode="json") for message in messages],
+        "tools": [tool_schema(tool) for tool in tools],
+        "tool_choice": tool_choice if isinstance(tool_choice, str) else tool_choice.name,
+        "json_output": output,
+        "args": args,
+    }
+    try:
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(str(identity.get("name", "")), f"request is not JSON: {exc}") from exc
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def classify(exc: BaseException) -> tuple[bool, str, float | None]:
+    """(retryable, reason, server's Retry-After seconds) for a failed call."""
+    if isinstance(exc, TimeoutError | openai.APITimeoutError):
+        return True, "timeout", None
+    if isinstance(exc, openai.APIConnectionError):
+        return True, _safe(f"connection error: {exc}"), None
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
+        return True, _safe(f"malformed response: {exc}"), None
+    if isinstance(exc, openai.RateLimitError):
+        return True, "rate limited (HTTP 429)", _retry_after(exc)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status >= 500:
+            return True, f"server error (HTTP {status})", None
+        return False, _safe(f"HTTP {status}: {exc.message}"), None
+    return False, _safe(f"{type(exc).__name__}: {exc}"), None
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _safe(text: str) -> str:
+    """Text with anything key-shaped masked (error messages may echo request details)."""
+    return str(redact_secrets(None, "", {"text": text})["text"])
+
+
+@asynccontextmanager
+async def gateway_run_hook(context: RunContext) -> AsyncIterator[None]:
+    """Provide the run's ModelGateway in its resources; close its clients when the run ends."""
+    async with ModelGateway(context.playbook.models, context.store, context.run_id) as gateway:
+        context.resources.provide(ModelGateway, gateway)
+        yield

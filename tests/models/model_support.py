@@ -1,0 +1,3 @@
+"""Shared constants for the model-layer tests."""
+
+RUN_ID = "models-test"
