@@ -1,0 +1,176 @@
+"""The assistant agent: the domain policy as system prompt, the domain's tools on a fork.
+
+Each turn loops model -> tool calls run on the episode's environment -> results -> model,
+until the model answers in text. Tool errors go back to the model as error results, never as
+exceptions; the loop is bounded by `max_tool_steps` model calls that ask for tools.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from autogen_core import FunctionCall
+from autogen_core.models import (
+    AssistantMessage,
+    CreateResult,
+    FunctionExecutionResult,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    SystemMessage,
+    UserMessage,
+)
+from autogen_core.tools import ToolSchema
+
+from agents.gateway import CallContext, ModelGateway
+from agents.scenario import SimScenario
+from agents.transcript import ChatMessage, EndReason, ToolCall, Transcript
+from domains.base import Domain
+from domains.environment import ERROR_PREFIX, Environment
+
+_REFUSAL = re.compile(
+    r"^\W*(i'?m sorry,?\s*(but\s*)?)?i\s+(can(?:no|')t|cannot|am unable to|won'?t)\s+"
+    r"(help|assist)\s+with\s+(that|this)",
+    re.IGNORECASE,
+)
+
+
+def tool_schemas(domain: Domain) -> list[ToolSchema]:
+    """The domain's tools as autogen tool schemas ({name, description, parameters})."""
+    schemas: list[ToolSchema] = []
+    for found in domain.tools.values():
+        function = found.schema()["function"]
+        schemas.append(
+            ToolSchema(
+                name=function["name"],
+                description=function["description"],
+                parameters=function["parameters"],
+            )
+        )
+    return schemas
+
+
+def is_refusal(result: CreateResult) -> bool:
+    """A content-filter stop, or a text that declines to help at all."""
+    if result.finish_reason == "content_filter":
+        return True
+    return isinstance(result.content, str) and _REFUSAL.search(result.content) is not None
+
+
+def model_view(system: str, messages: Sequence[ChatMessage]) -> list[LLMMessage]:
+    """The assistant's request from the transcript: consecutive tool results are grouped."""
+    view: list[LLMMessage] = [SystemMessage(content=system)]
+    for message in messages:
+        if message.role == "user":
+            view.append(UserMessage(content=message.content, source="user"))
+        elif message.tool_calls:
+            calls = [
+                FunctionCall(id=c.id, name=c.name, arguments=_arguments_text(c))
+                for c in message.tool_calls
+            ]
+            view.append(AssistantMessage(content=calls, source="assistant"))
+        elif message.role == "assistant":
+            view.append(AssistantMessage(content=message.content, source="assistant"))
+        else:
+            result = FunctionExecutionResult(
+                content=message.content,
+                call_id=message.tool_call_id or "",
+                name=message.name or "",
+                is_error=message.is_error,
+            )
+            last = view[-1]
+            if isinstance(last, FunctionExecutionResultMessage):
+                last.content.append(result)
+            else:
+                view.append(FunctionExecutionResultMessage(content=[result]))
+    return view
+
+
+def _arguments_text(call: ToolCall) -> str:
+    if call.invalid_arguments is not None:
+        return call.invalid_arguments
+    return json.dumps(call.arguments, ensure_ascii=False)
+
+
+def parse_call(call: FunctionCall, fallback_id: str) -> ToolCall:
+    """A model's function call as a recorded tool call; bad JSON is kept verbatim."""
+    call_id = call.id or fallback_id
+    try:
+        arguments: Any = json.loads(call.arguments) if call.arguments.strip() else {}
+    except json.JSONDecodeError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        return ToolCall(id=call_id, name=call.name, invalid_arguments=call.arguments)
+    return ToolCall(id=call_id, name=call.name, arguments=arguments)
+
+
+@dataclass
+class AssistantReply:
+    """How an assistant turn ended: `end` is set when the conversation must stop."""
+
+    end: EndReason | None = None
+    error: str = ""
+
+
+@dataclass
+class Assistant:
+    """One episode's assistant, acting on `env` (a fork of the phase's base environment)."""
+
+    gateway: ModelGateway
+    model: str
+    system_prompt: str
+    tools: list[ToolSchema]
+    env: Environment
+    scenario: SimScenario
+    call: CallContext
+    timeout_s: float
+    max_tool_steps: int = 10
+    transfer_tools: Collection[str] = ("transfer_to_human_agents",)
+    _calls: int = field(default=0, init=False)
+
+    async def respond(self, transcript: Transcript) -> AssistantReply:
+        """One turn: call tools until the model answers in text; append every message."""
+        for _ in range(self.max_tool_steps + 1):
+            with anyio.fail_after(self.timeout_s):
+                result = await self.gateway.create(
+                    self.model,
+                    model_view(self.system_prompt, transcript.messages),
+                    tools=self.tools,
+                    scenario=self.scenario,
+                    call=self.call,
+                )
+            if isinstance(result.content, str):
+                text = result.content.strip()
+                transcript.messages.append(ChatMessage(role="assistant", content=text))
+                return AssistantReply("refusal" if is_refusal(result) else None)
+            calls = [self._parse(call) for call in result.content]
+            transcript.messages.append(ChatMessage(role="assistant", tool_calls=calls))
+            transferred = False
+            for call in calls:
+                outcome = self._execute(call)
+                transcript.messages.append(outcome)
+                transferred |= call.name in self.transfer_tools and not outcome.is_error
+            if transferred:
+                return AssistantReply(end="transfer")
+        return AssistantReply(
+            end="tool_steps", error=f"no text answer after {self.max_tool_steps} tool steps"
+        )
+
+    def _parse(self, call: FunctionCall) -> ToolCall:
+        self._calls += 1
+        return parse_call(call, f"call_{self._calls}")
+
+    def _execute(self, call: ToolCall) -> ChatMessage:
+        if call.invalid_arguments is not None:
+            output = f"{ERROR_PREFIX}arguments are not a JSON object: {call.invalid_arguments}"
+            ok = False
+        else:
+            result = self.env.call(call.name, call.arguments)
+            output, ok = result.output, result.ok
+        return ChatMessage(
+            role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
+        )

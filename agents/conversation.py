@@ -1,0 +1,71 @@
+"""The episode protocol: the human speaks first, then turns alternate until one side ends it.
+
+A conversation ends on the human's stop token, a transfer to a human agent, the turn limit,
+an assistant refusal, a tool loop that never answers, or a failed model call. Whatever the
+ending, the transcript records every message in order plus the confirmation note (R6/A7):
+each write call must follow an affirmative user turn since the previous write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from agents.assistant import Assistant
+from agents.human import HumanSimulator
+from agents.transcript import ChatMessage, EndReason, Transcript
+from agents.verify import unconfirmed_writes
+from runtime.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ConversationLimits:
+    """When a conversation stops on its own: the turn limit and the human's stop token."""
+
+    max_turns: int = 20
+    stop_token: str = "###STOP###"
+
+
+async def converse(
+    human: HumanSimulator,
+    assistant: Assistant,
+    limits: ConversationLimits,
+    write_tools: Collection[str],
+) -> Transcript:
+    """Run one conversation on the assistant's environment and return its transcript."""
+    transcript = Transcript(
+        system=assistant.system_prompt, tools=[dict(tool) for tool in assistant.tools]
+    )
+    transcript.end, transcript.error = await _alternate(human, assistant, limits, transcript)
+    transcript.policy_notes = unconfirmed_writes(transcript.messages, write_tools)
+    transcript.confirmations_ok = not transcript.policy_notes
+    return transcript
+
+
+async def _alternate(
+    human: HumanSimulator, assistant: Assistant, limits: ConversationLimits, transcript: Transcript
+) -> tuple[EndReason, str]:
+    while transcript.turns < limits.max_turns:
+        try:
+            said = await human.speak(transcript)
+        except (ModelError, TimeoutError) as exc:
+            return "error", f"human: {_describe(exc)}"
+        transcript.messages.append(ChatMessage(role="user", content=said.text))
+        if said.best_of is not None:
+            transcript.best_of.append(said.best_of)
+        transcript.turns += 1
+        if limits.stop_token in said.text:
+            return "stop", ""
+        try:
+            reply = await assistant.respond(transcript)
+        except (ModelError, TimeoutError) as exc:
+            return "error", f"assistant: {_describe(exc)}"
+        if reply.end is not None:
+            return reply.end, reply.error
+    return "max_turns", ""
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError):
+        return "model call timed out"
+    return str(exc)

@@ -1,0 +1,185 @@
+"""The human simulator: a user who knows only the instruction and speaks one turn at a time.
+
+Its model view flips the roles: its own earlier utterances are assistant messages and the
+assistant's texts are user messages. With Best-of-N, N candidate turns are sampled (different
+seeds: the scenario's for simulated models, the `seed` create argument for real ones, which
+also keeps them apart in the response cache) and a judge model scores each 0-10; the best is
+said, and all are recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio
+from autogen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.dialogue_script import judge_script
+from agents.gateway import CallContext, ModelGateway
+from agents.resources import Templates
+from agents.scenario import SimScenario
+from agents.structured import create_structured
+from agents.transcript import BestOfTurn, Candidate, Transcript
+from runtime.errors import ModelError
+
+OPENING = "Hi! How can I help you today?"
+JUDGE_SYSTEM = "You judge simulated customer messages. Answer with the JSON object asked for."
+
+
+class JudgeScore(BaseModel):
+    """The judge's verdict on one candidate user turn."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    score: float = Field(ge=0, le=10)
+    reason: str = ""
+
+
+@dataclass
+class HumanTurn:
+    """What the human says, with the Best-of-N record when candidates were judged."""
+
+    text: str
+    best_of: BestOfTurn | None = None
+
+
+def dialogue_lines(transcript: Transcript) -> list[tuple[str, str]]:
+    """The user-visible dialogue as (speaker, text): what the human has seen so far."""
+    lines = [("assistant", OPENING)]
+    for message in transcript.messages:
+        if message.role == "user":
+            lines.append(("user", message.content))
+        elif message.role == "assistant" and message.content:
+            lines.append(("assistant", message.content))
+    return lines
+
+
+@dataclass
+class TurnJudge:
+    """Scores a candidate user turn for faithfulness to the instruction and progress."""
+
+    gateway: ModelGateway
+    model: str
+    templates: Templates
+    prompt: str | None
+    timeout_s: float
+    stop_token: str
+    call: CallContext
+
+    async def score(
+        self, instruction: str, transcript: Transcript, candidate: str, *, seed: int
+    ) -> Candidate:
+        dialogue = dialogue_lines(transcript)
+        text = self.templates.render(
+            self.prompt,
+            "user_judge.j2",
+            instruction=instruction,
+            dialogue=dialogue,
+            candidate=candidate,
+            stop_token=self.stop_token,
+        )
+        messages: list[LLMMessage] = [
+            SystemMessage(content=JUDGE_SYSTEM),
+            UserMessage(content=text, source="user"),
+        ]
+        last_agent_message = next(text for who, text in reversed(dialogue) if who == "assistant")
+        scenario = judge_script(instruction, candidate, self.stop_token, last_agent_message, seed)
+        try:
+            with anyio.fail_after(self.timeout_s):
+                parsed = await create_structured(
+                    self.gateway,
+                    self.model,
+                    messages,
+                    JudgeScore,
+                    scenario=scenario,
+                    call=self.call,
+                )
+        except (ModelError, TimeoutError) as exc:
+            return Candidate(text=candidate, score=None, reason=f"judge failed: {exc}")
+        return Candidate(text=candidate, score=parsed.value.score, reason=parsed.value.reason)
+
+
+def _rank(candidate: Candidate) -> float:
+    """Judged candidates by score; one the judge could not score ranks below all of them."""
+    return -1.0 if candidate.score is None else candidate.score
+
+
+@dataclass
+class HumanSimulator:
+    """One episode's simulated user."""
+
+    gateway: ModelGateway
+    model: str
+    system_prompt: str
+    instruction: str
+    scenario: SimScenario
+    call: CallContext
+    timeout_s: float
+    best_of: int = 1
+    judge: TurnJudge | None = None
+
+    def view(self, transcript: Transcript) -> list[LLMMessage]:
+        """The human's model request: its utterances as assistant messages, and vice versa."""
+        messages: list[LLMMessage] = [SystemMessage(content=self.system_prompt)]
+        for speaker, text in dialogue_lines(transcript):
+            if speaker == "user":
+                messages.append(AssistantMessage(content=text, source="human"))
+            else:
+                messages.append(UserMessage(content=text, source="assistant"))
+        return messages
+
+    async def speak(self, transcript: Transcript) -> HumanTurn:
+        """The next user turn (the best of N candidates when a judge is set)."""
+        messages = self.view(transcript)
+        if self.judge is None or self.best_of <= 1:
+            return HumanTurn(await self._sample(messages, self.scenario, None))
+        texts = await self._candidates(messages)
+        candidates = await self._judge(transcript, texts, self.judge)
+        chosen = max(range(len(candidates)), key=lambda i: (_rank(candidates[i]), -i))
+        return HumanTurn(
+            texts[chosen], BestOfTurn(turn=transcript.turns, candidates=candidates, chosen=chosen)
+        )
+
+    async def _sample(
+        self, messages: Sequence[LLMMessage], scenario: SimScenario, extra: dict[str, int] | None
+    ) -> str:
+        with anyio.fail_after(self.timeout_s):
+            result = await self.gateway.create(
+                self.model, messages, scenario=scenario, call=self.call, extra=extra
+            )
+        if not isinstance(result.content, str):
+            raise ModelError(self.model, "the simulated user answered with tool calls")
+        return result.content.strip()
+
+    async def _candidates(self, messages: Sequence[LLMMessage]) -> list[str]:
+        texts = [""] * self.best_of
+
+        async def one(index: int) -> None:
+            seed = self.scenario.seed + index
+            scenario = self.scenario.model_copy(update={"seed": seed})
+            texts[index] = await self._sample(messages, scenario, {"seed": seed % 2**31})
+
+        async with anyio.create_task_group() as tg:
+            for index in range(self.best_of):
+                tg.start_soon(one, index)
+        return texts
+
+    async def _judge(
+        self, transcript: Transcript, texts: list[str], judge: TurnJudge
+    ) -> list[Candidate]:
+        candidates = [Candidate(text=text) for text in texts]
+
+        async def one(index: int) -> None:
+            candidates[index] = await judge.score(
+                self.instruction,
+                transcript,
+                texts[index],
+                seed=self.scenario.seed + index,
+            )
+
+        async with anyio.create_task_group() as tg:
+            for index in range(len(texts)):
+                tg.start_soon(one, index)
+        return candidates

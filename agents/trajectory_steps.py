@@ -1,0 +1,331 @@
+"""Phase 2 step kinds: load_task (a tau-bench task file as blueprints), converse and verify.
+
+`converse` reads the blueprint from the episode's inputs (the source item's `blueprint`
+result), plays the human simulator against the assistant on a fork of the phase's base
+environment and records the transcript; `verify` replays the ground truth and records the
+verdict. Trials of one blueprint run concurrently; `keep` is applied afterwards over the
+stored items (see `agents.passk`), never while trials are still running.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from pydantic import Field, TypeAdapter, ValidationError
+
+from agents.assistant import Assistant, tool_schemas
+from agents.blueprint import Blueprint, Provenance
+from agents.conversation import ConversationLimits, converse
+from agents.dialogue_script import assistant_script, human_script
+from agents.gateway import CallContext, ModelGateway
+from agents.human import HumanSimulator, TurnJudge
+from agents.passk import Keep
+from agents.personas import DEFAULT_PERSONAS
+from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
+from agents.transcript import EndReason, Transcript
+from agents.verify import verify_trajectory
+from domains.base import Task
+from domains.environment import Environment
+from runtime.engine import RunContext
+from runtime.errors import ApigenError
+from runtime.playbook import PhaseConfig
+from runtime.plugins import Extensions
+from runtime.steps import Episode, Step, StepOutcome, StepParams
+
+BLUEPRINT = "blueprint"
+TRAJECTORY = "trajectory"
+VERDICT = "verdict"
+DEFAULT_BEST_OF = 4
+FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
+
+_TASKS = TypeAdapter(list[Task])
+
+
+@dataclass(frozen=True)
+class PlaybookFile:
+    """Where the running playbook lives: relative paths in step params resolve against it."""
+
+    path: Path | None
+
+    def resolve(self, relative: str) -> Path:
+        candidate = Path(relative)
+        if candidate.is_absolute() or self.path is None:
+            return candidate
+        return self.path.parent / candidate
+
+
+@asynccontextmanager
+async def playbook_file_hook(context: RunContext) -> AsyncIterator[None]:
+    """Provide the playbook's location to steps."""
+    path = Path(context.playbook_path) if context.playbook_path else None
+    context.resources.provide(PlaybookFile, PlaybookFile(path))
+    yield
+
+
+def _funnel(episode: Episode, stage: str, passed: bool) -> None:
+    episode.event("funnel", stage=stage, passed=passed)
+
+
+class LoadTaskParams(StepParams):
+    path: str = Field(description="JSON list of {user_id, instruction, actions, outputs}")
+
+
+class LoadTaskStep(Step):
+    """Records task `index` of a tau-bench-style file as this episode's blueprint."""
+
+    params_model = LoadTaskParams
+    tasks: list[Task]
+    source: str
+
+    async def setup(self) -> None:
+        params = self.params
+        assert isinstance(params, LoadTaskParams)
+        located = self.phase.resources.get(PlaybookFile) or PlaybookFile(None)
+        path = located.resolve(params.path)
+        try:
+            text = await anyio.Path(path).read_text(encoding="utf-8")
+            self.tasks = _TASKS.validate_python(json.loads(text))
+        except (OSError, ValueError) as exc:
+            raise ApigenError(f"task file {path}: {_short(exc)}") from exc
+        self.source = path.name
+
+    async def run(self, episode: Episode) -> StepOutcome:
+        if episode.index >= len(self.tasks):
+            return StepOutcome.fail(f"no_task: the file holds {len(self.tasks)} tasks")
+        task = self.tasks[episode.index]
+        try:
+            blueprint = Blueprint(
+                **task.model_dump(), provenance=Provenance(model=f"file:{self.source}")
+            )
+        except ValidationError as exc:
+            return StepOutcome.fail(f"invalid_task: {_short(exc)}")
+        episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
+        return StepOutcome.ok(task=episode.index)
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)
+
+
+class ConverseParams(StepParams):
+    human: str = Field(default="human", description="role of the simulated user")
+    assistant: str = Field(default="assistant", description="role of the assistant")
+    judge: str = Field(default="user_judge", description="role that scores Best-of-N turns")
+    max_turns: int = Field(default=20, ge=1, le=500, description="user turns at most")
+    stop_token: str = Field(default="###STOP###", min_length=1)
+    max_tool_steps: int = Field(default=10, ge=1, le=100, description="tool rounds per turn")
+    best_of: bool | int = Field(
+        default=False, description=f"candidate user turns to judge (true = {DEFAULT_BEST_OF})"
+    )
+    persona: bool = Field(default=False, description="give the user a sampled persona")
+    personas: list[str] = Field(default_factory=lambda: list(DEFAULT_PERSONAS), min_length=1)
+    transfer_tools: list[str] = Field(default_factory=lambda: ["transfer_to_human_agents"])
+    call_timeout_s: float | None = Field(
+        default=None, gt=0, description="bound on each model call (default: timeouts.ask_s)"
+    )
+
+    @property
+    def candidates(self) -> int:
+        if self.best_of is True:
+            return DEFAULT_BEST_OF
+        return max(1, int(self.best_of))
+
+
+class ConverseStep(Step):
+    """Plays one conversation for the episode's blueprint and records its transcript."""
+
+    params_model = ConverseParams
+    handle: DomainHandle
+    gateway: ModelGateway
+    roster: AgentRoster
+    templates: Templates
+
+    async def setup(self) -> None:
+        resources = self.phase.resources
+        self.handle = resources.require(DomainCatalog).for_phase(self.phase.phase)
+        self.gateway = resources.require(ModelGateway)
+        self.roster = resources.require(AgentRoster)
+        self.templates = resources.require(Templates)
+        self.writes = set(self.handle.domain.write_tools())
+        self.tools = tool_schemas(self.handle.domain)
+
+    def _call(self, episode: Episode, role: str) -> CallContext:
+        return CallContext(phase=self.phase.phase, item_key=episode.key, role=role)
+
+    async def run(self, episode: Episode) -> StepOutcome:
+        params = self.params
+        assert isinstance(params, ConverseParams)
+        blueprint = input_blueprint(episode)
+        timeout = params.call_timeout_s or self.phase.ask_timeout_s
+        seed = (episode.seed + 7919 * episode.attempt) % (2**63)
+        env = self.handle.base.fork()
+        human = self._human(episode, blueprint, seed, timeout)
+        agent = self.roster.role(params.assistant)
+        system = self.templates.render(
+            agent.prompt,
+            "assistant.j2",
+            domain=self.handle.domain.name,
+            policy=self.handle.domain.policy,
+        )
+        assistant = Assistant(
+            gateway=self.gateway,
+            model=agent.model,
+            system_prompt=system,
+            tools=self.tools,
+            env=env,
+            scenario=assistant_script(blueprint, self.writes, seed),
+            call=self._call(episode, params.assistant),
+            timeout_s=timeout,
+            max_tool_steps=params.max_tool_steps,
+            transfer_tools=tuple(params.transfer_tools),
+        )
+        limits = ConversationLimits(max_turns=params.max_turns, stop_token=params.stop_token)
+        transcript = await converse(human, assistant, limits, self.writes)
+        episode.state.update(blueprint=blueprint, env=env, transcript=transcript)
+        episode.record(TRAJECTORY, self._payload(episode, transcript, human.model, agent.model))
+        episode.outcome.update(
+            end=transcript.end,
+            turns=transcript.turns,
+            tool_calls=len(transcript.tool_calls()),
+            confirmations_ok=transcript.confirmations_ok,
+        )
+        _funnel(episode, "converse", transcript.end != "error")
+        if transcript.end == "error":
+            return StepOutcome.fail(f"model_error: {transcript.error}")
+        return StepOutcome.ok(end=transcript.end, turns=transcript.turns)
+
+    def _human(
+        self, episode: Episode, blueprint: Blueprint, seed: int, timeout: float
+    ) -> HumanSimulator:
+        params = self.params
+        assert isinstance(params, ConverseParams)
+        agent = self.roster.role(params.human)
+        persona = episode.rng("persona").choice(params.personas) if params.persona else None
+        system = self.templates.render(
+            agent.prompt,
+            "human.j2",
+            instruction=blueprint.instruction,
+            persona=persona,
+            stop_token=params.stop_token,
+        )
+        judge = None
+        if params.candidates > 1:
+            judge_agent = self.roster.role(params.judge)
+            judge = TurnJudge(
+                gateway=self.gateway,
+                model=judge_agent.model,
+                templates=self.templates,
+                prompt=judge_agent.prompt,
+                timeout_s=timeout,
+                stop_token=params.stop_token,
+                call=self._call(episode, params.judge),
+            )
+        return HumanSimulator(
+            gateway=self.gateway,
+            model=agent.model,
+            system_prompt=system,
+            instruction=blueprint.instruction,
+            scenario=human_script(blueprint, self.writes, seed, params.stop_token),
+            call=self._call(episode, params.human),
+            timeout_s=timeout,
+            best_of=params.candidates,
+            judge=judge,
+        )
+
+    def _payload(
+        self, episode: Episode, transcript: Transcript, human_model: str, assistant_model: str
+    ) -> dict[str, Any]:
+        models = {"human": human_model, "assistant": assistant_model}
+        return {
+            "attempt": episode.attempt,
+            "trial": episode.trial,
+            "domain": self.handle.domain.name,
+            "models": models,
+            "simulated": any(self.gateway.is_simulated(m) for m in models.values()),
+            **transcript.model_dump(mode="json"),
+        }
+
+
+def input_blueprint(episode: Episode) -> Blueprint:
+    """The blueprint this episode plays: the source item's (last) `blueprint` result."""
+    found = [item.payload for item in episode.inputs if item.kind == BLUEPRINT]
+    if not found:
+        raise ApigenError(f"episode {episode.key} has no blueprint input (is `input:` set?)")
+    return Blueprint.model_validate(found[-1])
+
+
+class VerifyParams(StepParams):
+    state: bool = Field(default=True, description="compare the final state with the replay")
+    outputs: bool = Field(default=True, description="require every output in the replies")
+    endings: list[EndReason] = Field(
+        default_factory=lambda: list(FINISHED),
+        description="conversation endings a trajectory may have (list them all to judge "
+        "by state and outputs alone, as tau-bench does)",
+    )
+    keep: Keep = Field(
+        default="all",
+        description="which accepted trials exports keep: all, the first (lowest trial "
+        "index) or the best (fewest turns) per blueprint; applied over the stored items",
+    )
+
+
+class VerifyStep(Step):
+    """Checks the conversation's outcome against the blueprint and records the verdict."""
+
+    params_model = VerifyParams
+    base: Environment
+
+    async def setup(self) -> None:
+        catalog = self.phase.resources.require(DomainCatalog)
+        self.base = catalog.for_phase(self.phase.phase).base
+
+    async def run(self, episode: Episode) -> StepOutcome:
+        params = self.params
+        assert isinstance(params, VerifyParams)
+        blueprint: Blueprint = episode.state["blueprint"]
+        transcript: Transcript = episode.state["transcript"]
+        verdict = verify_trajectory(
+            self.base,
+            blueprint.actions,
+            blueprint.outputs,
+            episode.state["env"],
+            transcript.assistant_texts(),
+            check_state=params.state,
+            check_outputs=params.outputs,
+            end=transcript.end,
+            endings=params.endings,
+        )
+        if verdict.state_ok is not None:
+            _funnel(episode, "state", verdict.state_ok)
+        if verdict.outputs_ok is not None:
+            _funnel(episode, "outputs", verdict.outputs_ok)
+        episode.record(VERDICT, {"attempt": episode.attempt, **verdict.model_dump(mode="json")})
+        episode.outcome.update(accepted=verdict.accepted, reasons=verdict.reasons)
+        if not verdict.accepted:
+            return StepOutcome.fail(*verdict.reasons)
+        return StepOutcome.ok()
+
+
+def keep_rule(phase: PhaseConfig) -> Keep:
+    """The `keep` rule of a phase's verify step (`all` when it has none)."""
+    for spec in phase.steps:
+        if spec.kind == "verify":
+            return VerifyParams.model_validate(spec.raw_params).keep
+    return "all"
+
+
+def register_trajectory_steps(extensions: Extensions) -> None:
+    """Add the phase 2 step kinds and the hook that tells steps where the playbook is."""
+    extensions.steps.register("load_task", LoadTaskStep)
+    extensions.steps.register("converse", ConverseStep)
+    extensions.steps.register("verify", VerifyStep)
+    extensions.run_hooks.append(playbook_file_hook)

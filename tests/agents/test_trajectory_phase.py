@@ -1,0 +1,251 @@
+"""Trajectory phases end to end on the simulated backend: converse, verify, trials, pass^k."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from agents.blueprint_steps import register_blueprint_steps
+from agents.gateway import gateway_run_hook
+from agents.passk import kept_from_store, passk_from_store
+from agents.resources import agent_resources_hook
+from agents.trajectory_steps import keep_rule, register_trajectory_steps
+from runtime.api import LoadedPlaybook, run_playbook
+from runtime.engine import RunSummary
+from runtime.playbook import parse_playbook
+from runtime.plugins import Extensions
+from runtime.store import Store
+from runtime.yaml_source import YamlSource
+
+pytestmark = pytest.mark.anyio
+
+PLAYBOOKS = Path(__file__).parents[2] / "playbooks"
+TASKS = [
+    {
+        "user_id": "u1",
+        "instruction": "You are reader1@example.com. You want to borrow book b2.",
+        "actions": [
+            {"name": "find_user", "kwargs": {"email": "reader1@example.com"}},
+            {"name": "get_book", "kwargs": {"book_id": "b2"}},
+            {"name": "borrow_book", "kwargs": {"user_id": "u1", "book_id": "b2"}},
+        ],
+        "outputs": ["Book 2"],
+    },
+    {
+        "user_id": "u0",
+        "instruction": "You are reader0@example.com. Return book b0.",
+        "actions": [
+            {"name": "find_user", "kwargs": {"email": "reader0@example.com"}},
+            {"name": "return_book", "kwargs": {"user_id": "u0", "book_id": "b0"}},
+        ],
+        "outputs": [],
+    },
+]
+
+
+def _extensions() -> Extensions:
+    extensions = Extensions()
+    register_blueprint_steps(extensions.steps)
+    extensions.run_hooks.extend([gateway_run_hook, agent_resources_hook])
+    register_trajectory_steps(extensions)
+    return extensions
+
+
+def _library(
+    tmp_path: Path,
+    *,
+    faults: dict[str, dict[str, float]] | None = None,
+    trials: int = 2,
+    episodes: int = 2,
+    converse: str = "{kind: converse}",
+    seed: int = 5,
+    run_dir: str = "run",
+) -> LoadedPlaybook:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps(TASKS))
+    text = f"""
+    name: library
+    seed: {seed}
+    domain: library_domain:LibraryDomain
+    models:
+      default: {{provider: simulated, faults: {json.dumps(faults or {})}}}
+    phases:
+      - {{name: tasks, episodes: {episodes}, steps: [{{kind: load_task, path: {tasks}}}]}}
+      - name: talk
+        input: {{phase: tasks}}
+        trials: {trials}
+        steps: [{converse}, {{kind: verify, keep: first}}]
+    """
+    source = YamlSource("test.yaml", textwrap.dedent(text))
+    assert isinstance(source.data, dict)
+    source.data["store"] = str(tmp_path / run_dir)
+    extensions = _extensions()
+    return LoadedPlaybook(parse_playbook(source, extensions.steps), extensions, "test.yaml")
+
+
+async def _results(summary: RunSummary, phase: str, kind: str) -> list[dict[str, Any]]:
+    async with Store.open(summary.store_path) as store:
+        return [r.payload for r in await store.results(summary.run_id, phase, kind=kind)]
+
+
+async def _reasons(summary: RunSummary, phase: str) -> dict[str, str]:
+    async with Store.open(summary.store_path) as store:
+        return {i.item_key: i.reason for i in await store.items(summary.run_id, phase=phase)}
+
+
+async def test_scripted_trials_are_all_accepted_and_recorded(tmp_path: Path) -> None:
+    summary = await run_playbook(_library(tmp_path))
+    assert summary.counts == {"tasks": {"accepted": 2}, "talk": {"accepted": 4}}
+    trajectories = await _results(summary, "talk", "trajectory")
+    assert [t["end"] for t in trajectories] == ["stop"] * 4
+    assert all(t["simulated"] and t["confirmations_ok"] for t in trajectories)
+    assert trajectories[0]["tools"][0]["name"] == "find_user"
+    verdicts = await _results(summary, "talk", "verdict")
+    assert all(v["accepted"] and v["state_ok"] and v["outputs_ok"] for v in verdicts)
+    async with Store.open(summary.store_path) as store:
+        report = await passk_from_store(store, summary.run_id, "talk")
+        kept = await kept_from_store(store, summary.run_id, "talk", "first")
+        funnel = await store.funnel(summary.run_id)
+    assert report.mean == {1: 1.0, 2: 1.0}
+    assert kept == ["000000.t0", "000001.t0"]
+    assert [stage for stage, _, _ in funnel["talk"]] == ["converse", "state", "outputs"]
+
+
+async def test_a_wrong_argument_fault_is_a_state_mismatch(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _library(tmp_path, faults={"assistant": {"wrong_argument": 1.0}}, trials=1)
+    )
+    assert summary.counts["talk"] == {"rejected": 2}
+    reasons = await _reasons(summary, "talk")
+    assert all(r.startswith("verify: state_mismatch: ") for r in reasons.values())
+    assert "books/b2" in reasons["000000"]
+
+
+async def test_a_premature_stop_leaves_the_state_and_outputs_short(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _library(tmp_path, faults={"human": {"premature_stop": 1.0}}, trials=1)
+    )
+    assert summary.counts["talk"] == {"rejected": 2}
+    verdicts = await _results(summary, "talk", "verdict")
+    assert verdicts[0]["reasons"] == [
+        "state_mismatch: books/b2 (missing), users/u1 (missing)",
+        "missing_output: Book 2",
+    ]
+    trajectories = await _results(summary, "talk", "trajectory")
+    assert [len(t["messages"]) for t in trajectories] == [1, 1]
+
+
+async def test_a_skipped_confirmation_is_noted_but_not_fatal(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _library(tmp_path, faults={"assistant": {"skipped_confirmation": 1.0}}, trials=1)
+    )
+    assert summary.counts["talk"] == {"accepted": 2}
+    async with Store.open(summary.store_path) as store:
+        items = await store.items(summary.run_id, phase="talk")
+    assert [item.outcome["confirmations_ok"] for item in items] == [False, False]
+
+
+async def test_the_same_seed_gives_identical_transcripts(tmp_path: Path) -> None:
+    faults = {"assistant": {"wrong_argument": 0.2, "skipped_confirmation": 0.3}}
+
+    async def transcripts(run_dir: str) -> list[dict[str, Any]]:
+        loaded = _library(tmp_path, faults=faults, trials=3, run_dir=run_dir)
+        return await _results(await run_playbook(loaded), "talk", "trajectory")
+
+    first, second = await transcripts("a"), await transcripts("b")
+    assert first == second
+    assert len({json.dumps(t["messages"]) for t in first}) > 2
+
+
+async def test_best_of_n_candidates_and_scores_reach_the_store(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _library(tmp_path, trials=1, episodes=1, converse="{kind: converse, best_of: true}")
+    )
+    (trajectory,) = await _results(summary, "talk", "trajectory")
+    assert len(trajectory["best_of"]) == 3
+    assert [len(turn["candidates"]) for turn in trajectory["best_of"]] == [4, 4, 4]
+    assert all(c["score"] == 10 for t in trajectory["best_of"] for c in t["candidates"])
+
+
+async def test_a_task_index_past_the_file_is_rejected(tmp_path: Path) -> None:
+    summary = await run_playbook(_library(tmp_path, episodes=3, trials=1))
+    assert summary.counts["tasks"] == {"accepted": 2, "rejected": 1}
+    reasons = await _reasons(summary, "tasks")
+    assert reasons["000002"] == "load_task: no_task: the file holds 2 tasks"
+
+
+def test_keep_is_read_from_the_phase_verify_step(tmp_path: Path) -> None:
+    playbook = _library(tmp_path).playbook
+    assert keep_rule(playbook.phases[1]) == "first"
+    assert keep_rule(playbook.phases[0]) == "all"
+
+
+def _shipped(name: str, tmp_path: Path) -> LoadedPlaybook:
+    path = PLAYBOOKS / name
+    source = YamlSource.read(path)
+    assert isinstance(source.data, dict)
+    source.data["store"] = str(tmp_path)
+    extensions = _extensions()
+    return LoadedPlaybook(parse_playbook(source, extensions.steps), extensions, str(path))
+
+
+async def test_the_shipped_retail_trajectories_playbook_runs(tmp_path: Path) -> None:
+    loaded = _shipped("trajectories.yaml", tmp_path)
+    summary = await run_playbook(loaded)
+    talk = summary.counts["trajectories"]
+    assert summary.counts["tasks"] == {"accepted": 9}
+    assert sum(talk.values()) == 27
+    assert talk["accepted"] >= 18
+    async with Store.open(summary.store_path) as store:
+        report = await passk_from_store(store, summary.run_id, "trajectories")
+    assert report.blueprints == 9
+    assert 0.6 <= report.mean[1] <= 1.0
+    assert report.mean[3] <= report.mean[1]
+
+
+async def test_the_shipped_evaluate_playbook_reports_pass_hat_k(tmp_path: Path) -> None:
+    summary = await run_playbook(_shipped("evaluate.yaml", tmp_path))
+    assert sum(summary.counts["evaluate"].values()) == 36
+    async with Store.open(summary.store_path) as store:
+        report = await passk_from_store(store, summary.run_id, "evaluate")
+    assert sorted(report.mean) == [1, 2, 3, 4]
+    assert report.mean[1] >= report.mean[2] >= report.mean[3] >= report.mean[4]
+    assert report.mean[4] < 1.0
+
+
+async def test_the_shipped_apigen_mt_playbook_runs_both_phases(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        summary = await run_playbook(_shipped("apigen_mt.yaml", tmp_path))
+    for domain in ("retail", "airline"):
+        assert summary.counts[f"{domain}_blueprints"].get("accepted", 0) > 0
+        talk = summary.counts[f"{domain}_trajectories"]
+        assert talk.get("accepted", 0) > 0
+
+
+async def test_best_of_n_makes_trials_more_consistent(tmp_path: Path) -> None:
+    faults = {"human": {"premature_stop": 0.5}}
+
+    async def mean_passk(converse: str, run_dir: str) -> dict[int, float]:
+        loaded = _library(tmp_path, faults=faults, trials=4, converse=converse, run_dir=run_dir)
+        summary = await run_playbook(loaded)
+        async with Store.open(summary.store_path) as store:
+            return (await passk_from_store(store, summary.run_id, "talk")).mean
+
+    plain = await mean_passk("{kind: converse}", "plain")
+    best = await mean_passk("{kind: converse, best_of: 4}", "best")
+    assert best[1] > plain[1]
+    assert best[2] > plain[2]
+
+
+async def test_a_refusal_leaves_the_trajectory_unfinished(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _library(tmp_path, faults={"assistant": {"refusal": 1.0}}, trials=1)
+    )
+    assert summary.counts["talk"] == {"rejected": 2}
+    reasons = await _reasons(summary, "talk")
+    assert set(reasons.values()) == {"verify: unfinished: the conversation ended by refusal"}
