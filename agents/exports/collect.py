@@ -1,0 +1,83 @@
+"""Read what exports need from a run's store: trajectories (kept per `keep`) and blueprints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.passk import Keep, kept_from_store
+from agents.trajectory_steps import BLUEPRINT, TRAJECTORY, VERDICT, keep_rule
+from agents.transcript import Transcript
+from runtime.exports import ExportSource
+
+_INFO_KEYS: tuple[str, ...] = ("attempt", "trial", "domain", "models", "simulated")
+
+
+@dataclass
+class TrajectoryRecord:
+    """One conversation with its phase, key, status, verdict and recording metadata."""
+
+    phase: str
+    item_key: str
+    status: str
+    transcript: Transcript
+    verdict: dict[str, Any]
+    info: dict[str, Any]
+
+
+def _trajectory_phases(source: ExportSource) -> list[str]:
+    return [
+        phase.name
+        for phase in source.playbook.phases
+        if any(step.kind == "converse" for step in phase.steps)
+    ]
+
+
+async def trajectories(source: ExportSource, *, include_rejected: bool) -> list[TrajectoryRecord]:
+    """Accepted trajectories under each phase's `keep` rule (or every one when asked)."""
+    store, run_id = source.store, source.run.run_id
+    records: list[TrajectoryRecord] = []
+    phases = {phase.name: phase for phase in source.playbook.phases}
+    for name in _trajectory_phases(source):
+        keep: Keep = keep_rule(phases[name])
+        kept = set(await kept_from_store(store, run_id, name, keep))
+        items = {item.item_key: item for item in await store.items(run_id, phase=name)}
+        latest: dict[str, dict[str, dict[str, Any]]] = {}
+        for result in await store.results(run_id, name):
+            latest.setdefault(result.item_key, {})[result.kind] = result.payload
+        for key, item in items.items():
+            if key not in kept and not include_rejected:
+                continue
+            found = latest.get(key, {})
+            if TRAJECTORY not in found:
+                continue
+            payload = dict(found[TRAJECTORY])
+            info: dict[str, Any] = {
+                field: payload.pop(field) for field in _INFO_KEYS if field in payload
+            }
+            records.append(
+                TrajectoryRecord(
+                    phase=name,
+                    item_key=key,
+                    status=item.status,
+                    transcript=Transcript.model_validate(payload),
+                    verdict=found.get(VERDICT, {}),
+                    info=info,
+                )
+            )
+    return records
+
+
+async def blueprints(
+    source: ExportSource, *, include_rejected: bool
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """`(phase, item_key, blueprint)` for each item's last blueprint (accepted items only)."""
+    store, run_id = source.store, source.run.run_id
+    status = None if include_rejected else "accepted"
+    wanted = {(item.phase, item.item_key) for item in await store.items(run_id, status=status)}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for phase in source.playbook.phases:
+        for result in await store.results(run_id, phase.name):
+            if result.kind == BLUEPRINT and (phase.name, result.item_key) in wanted:
+                found[(phase.name, result.item_key)] = result.payload
+    return [(phase, key, payload) for (phase, key), payload in found.items()]

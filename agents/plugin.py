@@ -1,0 +1,25 @@
+"""Registers the agents package's extensions with the runtime (entry point `agents`).
+
+Run hooks (the model gateway; domains, roles and templates), the phase 1 and phase 2 step
+kinds, and the export formats.
+"""
+
+from __future__ import annotations
+
+from agents.blueprint_steps import register_blueprint_steps
+from agents.exports import register_exporters
+from agents.gateway import gateway_run_hook
+from agents.recombine import RecombineStep
+from agents.resources import agent_resources_hook
+from agents.trajectory_steps import register_trajectory_steps
+from runtime.plugins import Extensions
+
+
+def register(extensions: Extensions) -> None:
+    """Add every agent-side extension to `extensions`."""
+    extensions.run_hooks.append(gateway_run_hook)
+    extensions.run_hooks.append(agent_resources_hook)
+    register_blueprint_steps(extensions.steps)
+    extensions.steps.register("recombine", RecombineStep)
+    register_trajectory_steps(extensions)
+    register_exporters(extensions.exporters)
