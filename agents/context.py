@@ -130,10 +130,13 @@ class ContextSampler:
         )
 
     def _anchor(self, tool_name: str, rng: random.Random) -> Task | None:
-        patterns = self._patterns_for(tool_name) or list(self.domain.patterns)
-        rng.shuffle(patterns)
+        """A task for the chain's first write if the data allows, else any pattern's task."""
+        preferred = self._patterns_for(tool_name)
+        others = [p for p in self.domain.patterns if p not in preferred]
+        rng.shuffle(preferred)
+        rng.shuffle(others)
         tries = 1 if self._pool is None else self.params.pool_tries
-        for pattern in patterns:
+        for pattern in [*preferred, *others]:
             for _ in range(tries):
                 task = pattern.instantiate(self.base, rng)
                 if task is None:
