@@ -1,0 +1,134 @@
+"""Every export format written from a real run and read back by the tools that consume it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domains.registry import resolve_domain
+from runtime.api import LoadedPlaybook, export_stored_run, load_playbook, run_playbook
+from runtime.engine import RunSummary
+from runtime.store import Store
+
+pytestmark = pytest.mark.anyio
+
+PLAYBOOK = Path(__file__).parents[2] / "playbooks" / "trajectories.yaml"
+
+
+@pytest.fixture
+async def run(tmp_path: Path) -> tuple[LoadedPlaybook, RunSummary]:
+    loaded = load_playbook(PLAYBOOK, {"store": str(tmp_path / "run")})
+    return loaded, await run_playbook(loaded)
+
+
+async def _export(
+    run: tuple[LoadedPlaybook, RunSummary], fmt: str, out: Path, rejected: bool = False
+) -> int:
+    loaded, summary = run
+    return await export_stored_run(loaded, Path(summary.store_path), fmt, out, rejected)
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_sharegpt_rows_follow_the_apigen_mt_layout(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    out = tmp_path / "sharegpt.jsonl"
+    count = await _export(run, "sharegpt", out)
+    rows = _jsonl(out)
+    assert count == len(rows) == 9  # keep: first -> one trajectory per task that succeeded
+    row = rows[0]
+    assert set(row) == {"conversations", "tools", "system", "metadata"}
+    roles = {turn["from"] for turn in row["conversations"]}
+    assert roles == {"human", "gpt", "function_call", "observation"}
+    call = next(t for t in row["conversations"] if t["from"] == "function_call")
+    assert set(json.loads(call["value"])) == {"name", "arguments"}
+    assert {tool["name"] for tool in json.loads(row["tools"])} >= {"get_order_details"}
+    assert "policy" in row["system"].lower()
+    assert row["metadata"]["simulated"] is True and row["metadata"]["accepted"] is True
+
+
+async def test_rejected_trajectories_only_on_request(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    accepted = await _export(run, "openai", tmp_path / "a.jsonl")
+    everything = await _export(run, "openai", tmp_path / "b.jsonl", rejected=True)
+    assert everything == 27 > accepted
+    flags = [row["metadata"]["accepted"] for row in _jsonl(tmp_path / "b.jsonl")]
+    assert flags.count(False) == 27 - flags.count(True) > 0
+
+
+async def test_openai_rows_pair_tool_calls_with_results(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    await _export(run, "openai", tmp_path / "openai.jsonl")
+    for row in _jsonl(tmp_path / "openai.jsonl"):
+        messages = row["messages"]
+        assert messages[0]["role"] == "system"
+        called = [c["id"] for m in messages for c in m.get("tool_calls", [])]
+        answered = [m["tool_call_id"] for m in messages if m["role"] == "tool"]
+        assert called == answered
+        assert all(
+            json.loads(c["function"]["arguments"]) is not None
+            for m in messages
+            for c in m.get("tool_calls", [])
+        )
+        assert all(tool["type"] == "function" for tool in row["tools"])
+
+
+async def test_jsonl_exports_load_with_datasets(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    datasets = pytest.importorskip("datasets")
+    for fmt in ("sharegpt", "openai"):
+        path = tmp_path / f"{fmt}.jsonl"
+        await _export(run, fmt, path, rejected=True)
+        loaded = datasets.load_dataset("json", data_files=str(path), split="train")
+        assert loaded.num_rows == 27
+
+
+async def test_hf_export_loads_from_disk(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    datasets = pytest.importorskip("datasets")
+    await _export(run, "hf", tmp_path / "hf")
+    dataset = datasets.load_from_disk(str(tmp_path / "hf"))
+    assert dataset.num_rows == 9
+    assert json.loads(dataset.info.description)["simulated"] is True
+
+
+async def test_tau_tasks_replay_to_the_verified_state(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    _, summary = run
+    await _export(run, "tau", tmp_path / "tau.json")
+    tasks = json.loads((tmp_path / "tau.json").read_text())
+    assert len(tasks) == 9
+    async with Store.open(summary.store_path) as store:
+        verdicts = await store.results(summary.run_id, "trajectories", kind="verdict")
+    expected = {v.payload["expected_fingerprint"] for v in verdicts}
+    base = resolve_domain("retail").environment({"data": {"seed": 0}})
+    for task in tasks:
+        assert set(task) == {"user_id", "instruction", "actions", "outputs", "metadata"}
+        fork = base.fork()
+        assert all(result.ok for result in fork.run(task["actions"]))
+        assert fork.fingerprint() in expected
+
+
+async def test_the_report_has_every_plot(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    plots = await _export(run, "report", out)
+    names = {"funnel", "reasons", "conversations", "tools", "passk", "tokens", "time"}
+    assert plots == len(names)
+    html = (out / "report.html").read_text()
+    for name in names:
+        assert (out / f"{name}.png").stat().st_size > 1000
+        assert f'src="{name}.png"' in html
+    assert "SIMULATED" in html
