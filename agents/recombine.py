@@ -64,6 +64,7 @@ class RecombineStep(_AgentStep):
     """Picks 2..3 accepted blueprints of one user, merges, re-executes and policy-checks."""
 
     params_model = RecombineParams
+    needs_run_store = True
 
     async def setup(self) -> None:
         await super().setup()

@@ -114,6 +114,8 @@ class Step(ABC):
     """A step kind. Built once per phase from its params; `run` is called per attempt."""
 
     params_model: ClassVar[type[StepParams]] = StepParams
+    needs_run_store: ClassVar[bool] = False
+    """True for steps that read other items from the run's store (they run where it is)."""
 
     def __init__(self, name: str, params: StepParams, phase: PhaseContext) -> None:
         self.name = name

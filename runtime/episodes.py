@@ -1,0 +1,179 @@
+"""Episodes: deterministic work items and the runner that takes one through a phase protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import anyio
+import structlog
+
+from runtime.log import bound
+from runtime.playbook import PhaseConfig, Playbook, StepSpec
+from runtime.steps import Episode, PhaseContext, Step, StepOutcome, StepRegistry
+from runtime.store import Store
+from runtime.store_types import ItemCommit, ItemStatus, ResultPayload
+
+_log = structlog.get_logger("runtime.episodes")
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A deterministic unit of work: the key is the same in every run of the playbook."""
+
+    key: str
+    index: int
+    trial: int
+    inputs: list[ResultPayload] = field(default_factory=list)
+
+
+def episode_seed(run_seed: int, phase: str, key: str) -> int:
+    """A stable 63-bit seed per (run seed, phase, key): resumes replay the same randomness."""
+    digest = hashlib.sha256(f"{run_seed}:{phase}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+async def work_items(phase: PhaseConfig, store: Store, run_id: str) -> list[WorkItem]:
+    """Every work item of a phase: numbered episodes, or one per input item (x trials)."""
+    if phase.input is None:
+        assert phase.episodes is not None
+        return [
+            WorkItem(key=_item_key(f"{index:06d}", trial, phase.trials), index=index, trial=trial)
+            for index in range(phase.episodes)
+            for trial in range(phase.trials)
+        ]
+    sources = await store.items(run_id, phase=phase.input.phase, status=phase.input.status)
+    by_key: dict[str, list[ResultPayload]] = {}
+    for record in await store.results(run_id, phase.input.phase):
+        by_key.setdefault(record.item_key, []).append(
+            ResultPayload(kind=record.kind, payload=record.payload)
+        )
+    return [
+        WorkItem(
+            key=_item_key(source.item_key, trial, phase.trials),
+            index=index,
+            trial=trial,
+            inputs=by_key.get(source.item_key, []),
+        )
+        for index, source in enumerate(sources)
+        for trial in range(phase.trials)
+    ]
+
+
+async def build_steps(
+    registry: StepRegistry, phase: PhaseConfig, ctx: PhaseContext
+) -> tuple[list[Step], Step | None]:
+    """The phase's steps and its `on_fail` step, built from their specs and set up."""
+
+    def build(spec: StepSpec) -> Step:
+        kind = registry.get(spec.kind)
+        return kind(spec.step_name, kind.params_model.model_validate(spec.raw_params), ctx)
+
+    steps = [build(spec) for spec in phase.steps]
+    on_fail = build(phase.on_fail) if phase.on_fail else None
+    for step in [*steps, *([on_fail] if on_fail else [])]:
+        await step.setup()
+    return steps, on_fail
+
+
+def _item_key(base: str, trial: int, trials: int) -> str:
+    return f"{base}.t{trial}" if trials > 1 else base
+
+
+class EpisodeRunner:
+    """Runs one work item through the phase protocol (with attempts) into an `ItemCommit`.
+
+    It never writes: whoever executes episodes (in process, or on a remote worker) hands
+    the commit to the one store writer.
+    """
+
+    def __init__(
+        self,
+        playbook: Playbook,
+        phase: PhaseConfig,
+        ctx: PhaseContext,
+        steps: list[Step],
+        on_fail: Step | None,
+    ) -> None:
+        self.playbook = playbook
+        self.phase = phase
+        self.ctx = ctx
+        self.steps = steps
+        self.on_fail = on_fail
+
+    async def execute(self, item: WorkItem) -> ItemCommit:
+        """Run the item's attempts (bounded by the episode timeout) and describe the result."""
+        with bound(episode_id=item.key):
+            return await self._execute(item)
+
+    async def _execute(self, item: WorkItem) -> ItemCommit:
+        started = time.perf_counter()
+        episode = Episode(
+            phase=self.ctx,
+            key=item.key,
+            index=item.index,
+            trial=item.trial,
+            seed=episode_seed(self.ctx.seed, self.phase.name, item.key),
+            inputs=item.inputs,
+        )
+        status: ItemStatus
+        try:
+            with anyio.fail_after(self.playbook.timeouts.episode_s):
+                status, reason = await self._attempts(episode)
+        except TimeoutError:
+            status, reason = "failed", "timeout"
+            _log.warning("episode.timeout", timeout_s=self.playbook.timeouts.episode_s)
+        return ItemCommit(
+            run_id=self.ctx.run_id,
+            phase=self.phase.name,
+            item_key=item.key,
+            index=item.index,
+            trial=item.trial,
+            status=status,
+            reason=reason,
+            outcome=episode.outcome,
+            attempts=episode.attempt,
+            duration_s=time.perf_counter() - started,
+            results=episode.results,
+            events=episode.events,
+        )
+
+    async def _attempts(self, episode: Episode) -> tuple[ItemStatus, str]:
+        """Run the steps; on a failed attempt run `on_fail` and try again, up to the limit."""
+        while True:
+            outcome, step_name, errored = await self._one_attempt(episode)
+            if outcome.passed:
+                return "accepted", ""
+            reason = f"{step_name}: {outcome.reasons[0]}" if outcome.reasons else step_name
+            if episode.attempt >= self.phase.max_attempts:
+                return ("failed" if errored else "rejected"), reason
+            if self.on_fail is not None:
+                episode.state["last_failure"] = {"step": step_name, **outcome.model_dump()}
+                await self._run_step(self.on_fail, episode)
+            episode.attempt += 1
+
+    async def _one_attempt(self, episode: Episode) -> tuple[StepOutcome, str, bool]:
+        for step in self.steps:
+            outcome, errored = await self._run_step(step, episode)
+            if not outcome.passed:
+                return outcome, step.name, errored
+        return StepOutcome.ok(), "", False
+
+    async def _run_step(self, step: Step, episode: Episode) -> tuple[StepOutcome, bool]:
+        """Run one step; an exception becomes a recorded failed outcome, not a crash."""
+        errored = False
+        try:
+            outcome = await step.run(episode)
+        except Exception as exc:
+            errored = True
+            outcome = StepOutcome.fail(f"error: {type(exc).__name__}: {exc}")
+            _log.warning("step.error", step=step.name, error=f"{type(exc).__name__}: {exc}")
+        episode.event(
+            "step",
+            step=step.name,
+            attempt=episode.attempt,
+            passed=outcome.passed,
+            reasons=outcome.reasons,
+        )
+        return outcome, errored

@@ -1,0 +1,61 @@
+"""Executors: where a phase's episodes run. The engine stays the only store writer.
+
+`LocalExecutor` runs episodes as tasks in this process; `runtime.ray_executor` runs them
+on Ray workers. Either way each finished episode comes back as an `ItemCommit` and is
+handed to `commit`, which writes it exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+import anyio
+
+from runtime.episodes import EpisodeRunner, WorkItem, build_steps
+from runtime.playbook import PhaseConfig
+from runtime.steps import PhaseContext, StepRegistry
+from runtime.store_types import ItemCommit
+
+Commit = Callable[[ItemCommit], Awaitable[None]]
+
+
+class Executor(Protocol):
+    """Runs a phase's pending work items and commits each result through `commit`."""
+
+    async def run_phase(
+        self,
+        phase: PhaseConfig,
+        ctx: PhaseContext,
+        items: Sequence[WorkItem],
+        commit: Commit,
+    ) -> None: ...
+
+
+class LocalExecutor:
+    """Episodes as tasks in one task group, at most `concurrency` in flight."""
+
+    def __init__(self, steps: StepRegistry) -> None:
+        self.steps = steps
+
+    async def run_phase(
+        self,
+        phase: PhaseConfig,
+        ctx: PhaseContext,
+        items: Sequence[WorkItem],
+        commit: Commit,
+    ) -> None:
+        steps, on_fail = await build_steps(self.steps, phase, ctx)
+        runner = EpisodeRunner(ctx.playbook, phase, ctx, steps, on_fail)
+        limiter = anyio.Semaphore(phase.concurrency or ctx.playbook.concurrency)
+
+        async def one(item: WorkItem) -> None:
+            try:
+                await commit(await runner.execute(item))
+            finally:
+                limiter.release()
+
+        async with anyio.create_task_group() as group:
+            for item in items:
+                await limiter.acquire()
+                group.start_soon(one, item, name=f"episode-{item.key}")
