@@ -42,6 +42,19 @@ def copy_json(value: Any) -> Any:
     return value
 
 
+def same_json(left: Any, right: Any) -> bool:
+    """Structural equality that, unlike `==`, tells `1`, `1.0` and `True` apart."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(
+            same_json(item, right[key]) for key, item in left.items()
+        )
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(same_json, left, right))
+    return bool(left == right)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal data gives equal text, whatever the order."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -176,7 +189,7 @@ class State:
         finally:
             self._staged = None
         self.last_transaction_changed = any(
-            self._committed(address) != change for address, change in staged.items()
+            not same_json(self._committed(address), change) for address, change in staged.items()
         )
         self._changes.update(staged)
 
@@ -232,7 +245,7 @@ class State:
         for (table, key), change in sorted(self._changes.items(), key=lambda item: item[0]):
             before = self._base.tables[table].get(key)
             after = None if isinstance(change, _Deleted) else change
-            if before != after:
+            if not same_json(before, after):
                 changes.append(RecordChange(table, key, before, after))
         return changes
 

@@ -140,3 +140,11 @@ def test_independent_writes_commute(writes: list[tuple[str, str, int]]) -> None:
         _set(backward, "users", key, field, value)
     assert forward.fingerprint() == backward.fingerprint()
     assert forward.fingerprint() == full_hash(forward.snapshot())
+
+
+def test_a_change_of_json_type_is_a_change() -> None:
+    state = State.from_tables({"t": {"k": {"v": 1}}}).fork()
+    with state.transaction():
+        state.write("t", "k")["v"] = True
+    assert state.last_transaction_changed
+    assert [change.after for change in state.diff()] == [{"v": True}]

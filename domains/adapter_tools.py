@@ -1,0 +1,122 @@
+"""From a plain class's methods to tool parts: which methods, their argument models, their docs.
+
+Read/write rule: a method marked `@reads` is a read tool and the adapter refuses any state
+change it makes; one marked `@writes`, or not marked at all, is a write tool. Unmarked methods
+count as writes because that is the safe mistake: a write flagged as a read would escape the
+policy checks (e.g. identity verified before any write) that verification relies on.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, get_type_hints
+
+from pydantic import Field, create_model
+
+from domains.tools import ToolArgs
+from runtime.errors import DomainError
+
+F = TypeVar("F", bound=Callable[..., Any])
+Method = Callable[..., Any]
+
+_MARK: Final = "__apigen_writes__"
+_ARGS_HEADERS: Final = frozenset({"Args", "Arguments", "Parameters"})
+_SECTION = re.compile(r"^(\w[\w ]*):\s*$")
+_ENTRY = re.compile(r"^(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
+_BY_NAME: Final = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def writes(method: F) -> F:
+    """Mark a method as a write tool (the default for unmarked methods)."""
+    setattr(method, _MARK, True)
+    return method
+
+
+def reads(method: F) -> F:
+    """Mark a method as a read tool: a call that changes the instance then fails."""
+    setattr(method, _MARK, False)
+    return method
+
+
+def is_write(method: Method) -> bool:
+    """Whether a method is a write tool: marked `@writes`, or not marked at all."""
+    return bool(getattr(method, _MARK, True))
+
+
+def public_methods(cls: type) -> dict[str, Method]:
+    """Plain public functions of `cls` and its bases, bases' first, each in definition order.
+
+    Classmethods, staticmethods, properties and names starting with `_` are left out.
+    """
+    found: dict[str, Method] = {}
+    for klass in reversed(cls.__mro__):
+        for name, member in vars(klass).items():
+            if name.startswith("_"):
+                continue
+            if inspect.isfunction(member):
+                found[name] = member
+            else:
+                found.pop(name, None)
+    return found
+
+
+def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
+    """The first paragraph, joined into one line, and the `Args:` entries by parameter name."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    summary: list[str] = []
+    for line in lines:
+        if not line.strip() or _SECTION.match(line):
+            break
+        summary.append(line.strip())
+    params: dict[str, str] = {}
+    in_args = False
+    current: str | None = None
+    entry_indent: int | None = None
+    for line in lines:
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if stripped and indent == 0:
+            header = _SECTION.match(line)
+            in_args = header is not None and header.group(1) in _ARGS_HEADERS
+            current, entry_indent = None, None
+            continue
+        if not in_args or not stripped:
+            continue
+        entry_indent = indent if entry_indent is None else entry_indent
+        entry = _ENTRY.match(stripped)
+        if indent == entry_indent and entry is not None:
+            current = entry.group(1)
+            params[current] = entry.group(2).strip()
+        elif current is not None:
+            params[current] = f"{params[current]} {stripped}".strip()
+    return " ".join(summary), params
+
+
+def args_model(owner: str, name: str, method: Method, docs: dict[str, str]) -> type[ToolArgs]:
+    """A `ToolArgs` model of the method's parameters (after `self`): hints, defaults, docs."""
+    where = f"{owner}.{name}"
+    try:
+        hints = get_type_hints(method)
+    except (NameError, TypeError) as exc:
+        raise DomainError(f"{where}: cannot resolve its type hints: {exc}") from exc
+    parameters = list(inspect.signature(method).parameters.values())
+    if not parameters or parameters[0].kind not in _BY_NAME:
+        raise DomainError(f"{where}: a tool method takes `self` first")
+    fields: dict[str, Any] = {}
+    for parameter in parameters[1:]:
+        if parameter.kind not in _BY_NAME:
+            raise DomainError(f"{where}: parameter {parameter.name!r} cannot be passed by name")
+        if parameter.name.startswith("_"):
+            raise DomainError(f"{where}: parameter {parameter.name!r} must not start with '_'")
+        if parameter.name not in hints:
+            raise DomainError(f"{where}: parameter {parameter.name!r} has no type hint")
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        field = Field(default, description=docs.get(parameter.name))
+        fields[parameter.name] = (hints[parameter.name], field)
+    model_name = "".join(part.title() for part in name.split("_")) + "Args"
+    model: type[ToolArgs] = create_model(
+        model_name, __base__=ToolArgs, __module__=method.__module__, **fields
+    )
+    return model

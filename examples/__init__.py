@@ -1,0 +1,1 @@
+"""Runnable examples: small domains and playbooks built on apigen-mt."""
