@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,21 @@ async def run_playbook(
     """Run (or continue) a playbook; a repeated call does only uncommitted work."""
     if not isinstance(loaded, LoadedPlaybook):
         loaded = load_playbook(loaded)
-    engine = Engine(
-        loaded.playbook,
-        loaded.extensions.steps,
-        playbook_path=loaded.path,
-        hooks=loaded.extensions.run_hooks,
-        progress=progress,
-    )
-    summary = await engine.run()
+    async with AsyncExitStack() as stack:
+        executor = None
+        if loaded.playbook.executor.kind == "ray":
+            from runtime.ray_executor import RayExecutor
+
+            executor = await stack.enter_async_context(RayExecutor(loaded.playbook, loaded.path))
+        engine = Engine(
+            loaded.playbook,
+            loaded.extensions.steps,
+            playbook_path=loaded.path,
+            hooks=loaded.extensions.run_hooks,
+            progress=progress,
+            executor=executor,
+        )
+        summary = await engine.run()
     for spec in loaded.playbook.export:
         destination = loaded.playbook.run_dir / spec.path
         await export_stored_run(

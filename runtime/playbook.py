@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -103,6 +103,24 @@ class ExportSpec(_Section):
     include_rejected: bool = False
 
 
+class ExecutorConfig(_Section):
+    """Where episodes run: in this process (`local`) or on a Ray cluster (`ray`)."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = Field(
+        default=None,
+        description="ray: 'auto', a 'ray://host:port' address, or none to start a local cluster",
+    )
+    workers: int = Field(default=2, ge=1, description="ray: worker actors")
+    episodes_per_worker: int = Field(
+        default=16, ge=1, description="ray: episodes sent to a worker per batch"
+    )
+    num_cpus: int | None = Field(default=None, ge=1, description="ray: CPUs of a local cluster")
+    batch_timeout_s: float = Field(
+        default=3600.0, gt=0, description="ray: bound on one batch, worker death included"
+    )
+
+
 class Playbook(_Section):
     """The whole playbook."""
 
@@ -120,6 +138,7 @@ class Playbook(_Section):
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     phases: list[PhaseConfig] = Field(min_length=1)
     export: list[ExportSpec] = Field(default_factory=list)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     plugins: list[str] = Field(
         default_factory=list, description="modules to import so they can register extensions"
     )
@@ -140,9 +159,11 @@ class Playbook(_Section):
     def content_hash(self) -> str:
         """Hash of the validated playbook: the same content always names the same run.
 
-        The store location is left out so a run directory can be moved and still resumed.
+        The store location and the executor are left out: a run directory can be moved, and
+        a run started in process can be resumed on Ray (or the reverse).
         """
-        canonical = json.dumps(self.model_dump(mode="json", exclude={"store"}), sort_keys=True)
+        data = self.model_dump(mode="json", exclude={"store", "executor"})
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @property
