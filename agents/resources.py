@@ -6,6 +6,7 @@ part) and puts them in the run's `Resources`, where every step finds them by typ
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -115,18 +116,37 @@ def _domain_sections(playbook: Playbook) -> dict[str, DomainSection]:
     return sections
 
 
+_LOADED: OrderedDict[str, DomainHandle] = OrderedDict()
+_KEEP_LOADED = 4
+"""Base environments kept per process: they are never written (episodes fork them), so a
+process that runs many batches (a Ray worker, a test session) loads each domain once."""
+
+
+def _data_version(section: DomainSection) -> str:
+    """Modification times of a data directory's files: edited data is loaded afresh."""
+    data = section.options.get("data")
+    path = data.get("path") if isinstance(data, dict) else None
+    if not isinstance(path, str) or not Path(path).is_dir():
+        return ""
+    return ":".join(str(entry.stat().st_mtime_ns) for entry in sorted(Path(path).iterdir()))
+
+
 async def load_domains(playbook: Playbook) -> DomainCatalog:
     """Load each distinct domain section once (in a worker thread: generation is CPU work)."""
     catalog = DomainCatalog()
-    loaded: dict[str, DomainHandle] = {}
     for phase, section in _domain_sections(playbook).items():
-        key = section.model_dump_json()
-        if key not in loaded:
+        key = section.model_dump_json() + _data_version(section)
+        handle = _LOADED.get(key)
+        if handle is None:
             domain = resolve_domain(section.name)
             base = await anyio.to_thread.run_sync(domain.environment, section.options)
-            loaded[key] = DomainHandle(domain, base, dict(section.options))
+            handle = DomainHandle(domain, base, dict(section.options))
             _log.info("domain.loaded", domain=domain.name, phase=phase)
-        catalog.by_phase[phase] = loaded[key]
+            _LOADED[key] = handle
+            while len(_LOADED) > _KEEP_LOADED:
+                _LOADED.popitem(last=False)
+        _LOADED.move_to_end(key)
+        catalog.by_phase[phase] = handle
     return catalog
 
 
