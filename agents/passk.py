@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from runtime.playbook import Playbook
 from runtime.store import Store
 from runtime.store_types import ItemRecord
 
@@ -132,3 +133,15 @@ async def passk_from_store(store: Store, run_id: str, phase: str) -> PassKReport
 async def kept_from_store(store: Store, run_id: str, phase: str, keep: Keep) -> list[str]:
     """Item keys of the trials an export should include under the `keep` rule."""
     return select_kept(await trial_outcomes(store, run_id, phase), keep)
+
+
+async def passk_summary(store: Store, run_id: str, playbook: Playbook) -> list[str]:
+    """`phase pass^k: k=1 0.83, k=2 0.71, ...` for every phase that converses (run summaries)."""
+    lines = []
+    for phase in playbook.phases:
+        if any(step.kind == "converse" for step in phase.steps):
+            report = await passk_from_store(store, run_id, phase.name)
+            if report.mean:
+                values = ", ".join(f"k={k} {value:.3f}" for k, value in report.mean.items())
+                lines.append(f"{phase.name} pass^k over {report.blueprints} tasks: {values}")
+    return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 from agents.blueprint_steps import register_blueprint_steps
 from agents.exports import register_exporters
 from agents.gateway import gateway_run_hook
+from agents.passk import passk_summary
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
 from agents.trajectory_steps import register_trajectory_steps
@@ -23,3 +24,4 @@ def register(extensions: Extensions) -> None:
     extensions.steps.register("recombine", RecombineStep)
     register_trajectory_steps(extensions)
     register_exporters(extensions.exporters)
+    extensions.summaries.append(passk_summary)

@@ -7,16 +7,22 @@ Installed packages register through the `apigen_mt.plugins` entry-point group; a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 from runtime.engine import RunHook
 from runtime.errors import RegistryError
 from runtime.exports import ExporterRegistry
+from runtime.playbook import Playbook
 from runtime.steps import StepRegistry, default_step_registry
+from runtime.store import Store
 
 ENTRY_POINT_GROUP = "apigen_mt.plugins"
+
+
+SummaryHook = Callable[[Store, str, Playbook], Awaitable[list[str]]]
+"""Extra lines for a run's summary (e.g. pass^k), read from its store."""
 
 
 @dataclass
@@ -26,6 +32,7 @@ class Extensions:
     steps: StepRegistry = field(default_factory=default_step_registry)
     run_hooks: list[RunHook] = field(default_factory=list)
     exporters: ExporterRegistry = field(default_factory=lambda: ExporterRegistry("export format"))
+    summaries: list[SummaryHook] = field(default_factory=list)
 
 
 Register = Callable[[Extensions], None]

@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: run `resume` to continue where it stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     _print_summary(summary)
-    anyio.run(_print_funnels, Path(summary.store_path), summary.run_id)
+    anyio.run(_print_details, Path(summary.store_path), summary.run_id, loaded)
     return 0
 
 
@@ -185,17 +185,25 @@ def _print_summary(summary: RunSummary) -> None:
         print(f"  {phase}: {total} items ({parts})")
 
 
-async def _print_funnels(store_file: Path, run_id: str) -> None:
+async def _print_details(store_file: Path, run_id: str, loaded: LoadedPlaybook) -> None:
+    """Funnels, and what extensions add (pass^k, ...), after a run."""
     async with Store.open(store_file) as store:
         funnels = await store.funnel(run_id)
         by_attempt = await store.accepted_by_attempt(run_id)
         counts = await store.status_counts(run_id)
+        extra = [
+            line
+            for hook in loaded.extensions.summaries
+            for line in await hook(store, run_id, loaded.playbook)
+        ]
     for phase, stages in funnels.items():
         print(f"  {phase} funnel: {format_funnel(stages, counts.get(phase, {}))}")
         accepted = by_attempt.get(phase, {})
         if accepted and max(accepted) > 1:
             first = accepted.get(1, 0)
             print(f"    accepted at attempt 1: {first}; after reflection: {sum(accepted.values())}")
+    for line in extra:
+        print(f"  {line}")
 
 
 def format_funnel(stages: list[tuple[str, int, int]], counts: dict[str, int]) -> str:
@@ -208,11 +216,17 @@ def format_funnel(stages: list[tuple[str, int, int]], counts: dict[str, int]) ->
 async def _inspect(args: argparse.Namespace) -> int:
     store_file = resolve_store_path(args.target)
     run = await stored_run(store_file, args.run_id)
+    loaded = await load_stored_playbook(store_file, run.run_id)
     async with Store.open(store_file) as store:
         counts = await store.status_counts(run.run_id)
         reasons = await store.reason_counts(run.run_id)
         usage = await store.model_usage(run.run_id)
         funnels = await store.funnel(run.run_id)
+        extra = [
+            line
+            for hook in loaded.extensions.summaries
+            for line in await hook(store, run.run_id, loaded.playbook)
+        ]
     report: dict[str, Any] = {
         "run_id": run.run_id,
         "name": run.name,
@@ -232,6 +246,7 @@ async def _inspect(args: argparse.Namespace) -> int:
             for phase, phase_counts in counts.items()
         },
         "models": [entry.model_dump() for entry in usage],
+        "notes": extra,
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -251,6 +266,8 @@ async def _inspect(args: argparse.Namespace) -> int:
             f" {entry.errors} errors), {entry.prompt_tokens}+{entry.completion_tokens} tokens,"
             f" ${entry.cost_usd:.4f}"
         )
+    for line in extra:
+        print(f"  {line}")
     return 0
 
 
