@@ -27,6 +27,7 @@ from runtime.errors import (
     MailboxFull,
 )
 from runtime.mailbox import Mailbox
+from runtime.signal import Signal
 
 MsgT = TypeVar("MsgT")
 ReplyT = TypeVar("ReplyT")
@@ -64,7 +65,7 @@ class _Reply:
     __slots__ = ("actor", "deadline", "done", "error", "event", "limit", "value")
 
     def __init__(self, actor: str, limit: float) -> None:
-        self.event = anyio.Event()
+        self.event = Signal()
         self.actor = actor
         self.limit = limit
         self.deadline = math.inf

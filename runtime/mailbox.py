@@ -13,6 +13,8 @@ from typing import Generic, TypeVar
 
 import anyio
 
+from runtime.signal import Signal
+
 T = TypeVar("T")
 
 
@@ -26,8 +28,8 @@ class Mailbox(Generic[T]):
             raise ValueError("mailbox capacity must be at least 1")
         self._capacity = capacity
         self._items: deque[T] = deque()
-        self._reader: anyio.Event | None = None
-        self._writers: deque[anyio.Event] = deque()
+        self._reader: Signal | None = None
+        self._writers: deque[Signal] = deque()
         self._reserved = 0  # slots promised to woken writers that have not resumed yet
         self._closed = False
 
@@ -54,7 +56,7 @@ class Mailbox(Generic[T]):
             return
         except anyio.WouldBlock:
             pass
-        turn = anyio.Event()
+        turn = Signal()
         self._writers.append(turn)
         try:
             await turn.wait()
@@ -85,7 +87,7 @@ class Mailbox(Generic[T]):
         while not self._items:
             if self._closed:
                 raise anyio.EndOfStream
-            self._reader = anyio.Event()
+            self._reader = Signal()
             await self._reader.wait()
         item = self._items.popleft()
         self._wake_writer()
