@@ -1,0 +1,124 @@
+"""The airline domain (tau-bench compatible): users, flights and reservations of an airline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from importlib.resources import files
+from typing import Any, Final
+
+from domains.airline.generator import generate
+from domains.airline.graph import API_GRAPH
+from domains.airline.patterns import PATTERNS
+from domains.airline.reads import (
+    calculate,
+    get_reservation_details,
+    get_user_details,
+    list_all_airports,
+    search_direct_flight,
+    search_onestop_flight,
+    think,
+    transfer_to_human_agents,
+)
+from domains.airline.records import SCHEMAS
+from domains.airline.rules import RULES
+from domains.airline.writes import (
+    book_reservation,
+    cancel_reservation,
+    send_certificate,
+    update_reservation_baggages,
+    update_reservation_flights,
+    update_reservation_passengers,
+)
+from domains.base import ApiGraph, Domain, DomainOptions, PolicyRule, SubjectContext, TaskPattern
+from domains.data import load_tables
+from domains.environment import Environment
+from domains.state import Record, Tables, copy_json
+from domains.tools import Tool
+
+__all__ = ["TOOLS", "AirlineDomain"]
+
+TOOLS: Final[tuple[Tool[Any], ...]] = (
+    get_user_details,
+    get_reservation_details,
+    list_all_airports,
+    search_direct_flight,
+    search_onestop_flight,
+    calculate,
+    book_reservation,
+    cancel_reservation,
+    update_reservation_baggages,
+    update_reservation_flights,
+    update_reservation_passengers,
+    send_certificate,
+    think,
+    transfer_to_human_agents,
+)
+MAX_CONTEXT_RESERVATIONS: Final = 10
+
+
+class AirlineDomain(Domain):
+    """An airline: book, change and cancel reservations under a fare and refund policy."""
+
+    name = "airline"
+
+    @cached_property
+    def _tools(self) -> dict[str, Tool[Any]]:
+        return {found.name: found for found in TOOLS}
+
+    @property
+    def tools(self) -> Mapping[str, Tool[Any]]:
+        """Reads and searches, then writes, then think and transfer."""
+        return self._tools
+
+    @cached_property
+    def policy(self) -> str:
+        """The agent-facing policy (`policy.md`)."""
+        return files(__package__).joinpath("policy.md").read_text(encoding="utf-8")
+
+    @property
+    def rules(self) -> Sequence[PolicyRule]:
+        """A1-A6 of the spec (A7 is checked on conversations, not here)."""
+        return RULES
+
+    @property
+    def api_graph(self) -> ApiGraph:
+        return API_GRAPH
+
+    @property
+    def patterns(self) -> Sequence[TaskPattern]:
+        return PATTERNS
+
+    def load_tables(self, options: DomainOptions) -> Tables:
+        """tau-bench JSON files from `data.path`, else the seeded generator."""
+        if options.data.path is not None:
+            return load_tables(options.data.path, SCHEMAS)
+        return generate(options.data.seed, options.data.scale)
+
+    def subjects(self, env: Environment) -> list[str]:
+        """Every user id."""
+        return env.state.keys("users")
+
+    def subject_context(self, env: Environment, subject_id: str) -> SubjectContext:
+        """The user, their latest reservations, and those flights' records on the dates flown."""
+        user = env.state.get("users", subject_id)
+        if user is None:
+            return SubjectContext(subject_id)
+        reservations: dict[str, Record] = {}
+        for reservation_id in user["reservations"][-MAX_CONTEXT_RESERVATIONS:]:
+            reservation = env.state.get("reservations", reservation_id)
+            if reservation is not None:
+                reservations[reservation_id] = reservation
+        flights: dict[str, Record] = {}
+        for reservation in reservations.values():
+            for segment in reservation["flights"]:
+                flight = env.state.get("flights", segment["flight_number"])
+                if flight is None or segment["date"] not in flight["dates"]:
+                    continue
+                entry = flights.setdefault(
+                    segment["flight_number"],
+                    {**{k: v for k, v in flight.items() if k != "dates"}, "dates": {}},
+                )
+                entry["dates"][segment["date"]] = flight["dates"][segment["date"]]
+        records = {"user": user, "reservations": reservations, "flights": flights}
+        return SubjectContext(subject_id, copy_json(records))

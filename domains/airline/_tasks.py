@@ -1,0 +1,180 @@
+"""Helpers the airline task patterns share: the draft, sampling subjects, phrasing.
+
+Every pattern checks its own task before handing it out: the actions must run without error
+on a fork of the environment and break no policy rule.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from domains.airline.reads import AIRPORTS
+from domains.airline.records import FREE_BAGS, TODAY, Money
+from domains.airline.rules import FLOWN, segment_statuses
+from domains.base import Action, Task, TaskPattern
+from domains.environment import Environment
+from domains.state import Record
+
+ATTEMPTS: Final = 20
+CABIN_WORDS: Final = {
+    "basic_economy": "basic economy",
+    "economy": "economy",
+    "business": "business",
+}
+PERSONAS: Final = (
+    "You are polite but in a hurry, and answer in short sentences.",
+    "You are friendly and chatty, and like to explain why you want things.",
+    "You are careful with money and want to hear the amounts before agreeing.",
+    "You are direct and a bit impatient; you do not volunteer information unless asked.",
+    "You are careful and confirm every detail before saying yes.",
+)
+
+
+@dataclass
+class TaskDraft:
+    """A task under construction: who, what they say, what must be done and said."""
+
+    user_id: str
+    intro: str
+    actions: list[Action] = field(default_factory=list)
+    goals: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    def call(self, name: str, **kwargs: Any) -> None:
+        """Append a ground-truth action."""
+        self.actions.append(Action(name=name, kwargs=kwargs))
+
+    def task(self, rng: random.Random) -> Task:
+        """The finished task: intro, goals and a persona as a second-person instruction."""
+        instruction = " ".join([self.intro, *self.goals, rng.choice(PERSONAS)])
+        return Task(
+            user_id=self.user_id,
+            instruction=instruction,
+            actions=self.actions,
+            outputs=self.outputs,
+        )
+
+
+class AirlinePattern(TaskPattern):
+    """Draw candidates until one yields a task that runs cleanly and follows the rules."""
+
+    def instantiate(self, env: Environment, rng: random.Random) -> Task | None:
+        """A task about one of `candidates(env)`, built by `build` and checked on a fork."""
+        candidates = self.candidates(env)
+        for _ in range(min(ATTEMPTS, len(candidates))):
+            task = self.build(env, rng, rng.choice(candidates))
+            if task is not None and _runs_cleanly(env, task):
+                return task
+        return None
+
+    @abstractmethod
+    def candidates(self, env: Environment) -> list[str]:
+        """Ids (of reservations or users) the task could be about."""
+
+    @abstractmethod
+    def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
+        """The task about `key`, or None when it does not fit after all."""
+
+
+def _runs_cleanly(env: Environment, task: Task) -> bool:
+    """Every action succeeds on a fork and the domain's rules find nothing."""
+    results = env.fork().run([action.model_dump() for action in task.actions])
+    return all(result.ok for result in results) and not env.domain.check_policy(results, env)
+
+
+def start(env: Environment, user_id: str) -> TaskDraft | None:
+    """A draft opening with the user's details lookup, the user introducing themself."""
+    user = env.state.get("users", user_id)
+    if user is None:
+        return None
+    name = user["name"]
+    draft = TaskDraft(
+        user_id, f"You are {name['first_name']} {name['last_name']} (user id {user_id})."
+    )
+    draft.call("get_user_details", user_id=user_id)
+    return draft
+
+
+def reservation_ids(env: Environment, keep: Callable[[Record], bool]) -> list[str]:
+    """Ids of the active (not cancelled) reservations satisfying `keep`, in table order."""
+    return [
+        key
+        for key, reservation in env.state.items("reservations")
+        if reservation.get("status") != "cancelled" and keep(reservation)
+    ]
+
+
+def upcoming(reservation: Record) -> bool:
+    """Every flight of the reservation is after the clock's date."""
+    return all(segment["date"] > TODAY for segment in reservation["flights"])
+
+
+def unflown(env: Environment, reservation: Record) -> bool:
+    """No flight of the reservation has departed."""
+    return not FLOWN & set(segment_statuses(env, reservation))
+
+
+def free_bags(user: Record, cabin: str, passengers: int) -> int:
+    """The free checked-bag allowance of a reservation."""
+    return FREE_BAGS[user["membership"]][cabin] * passengers
+
+
+def city(code: str) -> str:
+    """`New York (JFK)`."""
+    return f"{AIRPORTS.get(code, code)} ({code})"
+
+
+def hour(time: str) -> str:
+    """`08:30` from `08:30:00` (or `08:30:00+1`)."""
+    return time[:5]
+
+
+def describe_passenger(passenger: Record) -> str:
+    """`Ann Lee (born 1990-01-01)`."""
+    return f"{passenger['first_name']} {passenger['last_name']} (born {passenger['dob']})"
+
+
+def describe_method(user: Record, method_id: str) -> str:
+    """How a user names one of their payment methods."""
+    method = user["payment_methods"][method_id]
+    if method["source"] == "credit_card":
+        return f"your {method['brand']} credit card ending in {method['last_four']}"
+    return f"your {method['source'].replace('_', ' ')} {method_id}"
+
+
+def change_methods(user: Record, price: Money) -> list[str]:
+    """Methods that can pay a change of `price`: credit cards, and gift cards covering it."""
+    return [
+        key
+        for key, method in user["payment_methods"].items()
+        if method["source"] == "credit_card"
+        or (method["source"] == "gift_card" and method["amount"] >= price)
+    ]
+
+
+def methods_of(user: Record, source: str) -> list[str]:
+    """The user's payment method ids of one source."""
+    return [key for key, method in user["payment_methods"].items() if method["source"] == source]
+
+
+def flight_choices(reservation: Record) -> list[dict[str, str]]:
+    """The reservation's flights as tool arguments."""
+    return [
+        {"flight_number": segment["flight_number"], "date": segment["date"]}
+        for segment in reservation["flights"]
+    ]
+
+
+def bookable(
+    env: Environment, flight_number: str, day: str, cabin: str, seats: int
+) -> Record | None:
+    """The flight's record for `day` when it is available with enough seats in the cabin."""
+    flight = env.state.get("flights", flight_number)
+    record = flight["dates"].get(day) if flight else None
+    if record is None or record["status"] != "available":
+        return None
+    return record if record["available_seats"][cabin] >= seats else None
