@@ -211,8 +211,8 @@ class ReviewStep(_AgentStep):
         )
         episode.state["review_feedback"] = result.feedback
         if not verdict.accepted:
-            reasons = result.feedback or result.errors or ["review: rejected"]
-            return StepOutcome.fail(*[f"review: {reason}" for reason in reasons])
+            reasons = result.feedback or result.errors or ["rejected"]
+            return StepOutcome.fail(*reasons)
         episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
         return StepOutcome.ok(score=verdict.score)
 

@@ -7,6 +7,7 @@ usage, pass^k, tokens and cost per phase, episode wall time and throughput.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,11 +50,13 @@ def reason_code(reason: str) -> str:
 async def gather(source: ExportSource) -> ReportData:
     store, run_id = source.store, source.run.run_id
     reasons: dict[str, Counter[str]] = {}
-    for phase, by_reason in (await store.reason_counts(run_id)).items():
-        counter: Counter[str] = Counter()
-        for reason, count in by_reason.items():
-            counter[reason_code(reason)] += count
-        reasons[phase] = counter
+    for row in await store.events(run_id, "step"):
+        step = json.loads(row["payload_json"])
+        if not step.get("passed", True):
+            first = (step.get("reasons") or ["failed"])[0]
+            reasons.setdefault(row["phase"], Counter())[
+                reason_code(f"{step.get('step')}: {first}")
+            ] += 1
     data = ReportData(
         title=source.run.name,
         metadata=source.metadata(),
@@ -116,7 +119,7 @@ def _plots(data: ReportData, out: Path) -> list[tuple[str, str]]:
         fig = Figure(figsize=(8, 0.5 + 0.4 * len(top)))
         ax = fig.add_subplot()
         ax.barh([name for name, _ in top][::-1], [n for _, n in top][::-1], color="#c44e52")
-        ax.set_title("Failure reasons (phase / step: kind)")
+        ax.set_title("Failed attempts by reason (phase / step: kind)")
         save(fig, "reasons.png", "Failure reasons by stage")
     if data.turns:
         fig = Figure(figsize=(8, 3))
