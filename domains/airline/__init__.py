@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import cached_property
-from importlib.resources import files
 from typing import Any, Final
 
 from domains.airline.generator import generate
 from domains.airline.graph import API_GRAPH
 from domains.airline.patterns import PATTERNS
 from domains.airline.reads import (
-    calculate,
     get_reservation_details,
     get_user_details,
     list_all_airports,
     search_direct_flight,
     search_onestop_flight,
-    think,
-    transfer_to_human_agents,
 )
 from domains.airline.records import SCHEMAS
 from domains.airline.rules import RULES
@@ -30,9 +24,10 @@ from domains.airline.writes import (
     update_reservation_flights,
     update_reservation_passengers,
 )
-from domains.base import ApiGraph, Domain, DomainOptions, PolicyRule, SubjectContext, TaskPattern
-from domains.data import load_tables
+from domains.base import SubjectContext
+from domains.common_tools import calculate, think, transfer_to_human_agents
 from domains.environment import Environment
+from domains.packaged import PackagedDomain
 from domains.state import Record, Tables, copy_json
 from domains.tools import Tool
 
@@ -57,47 +52,20 @@ TOOLS: Final[tuple[Tool[Any], ...]] = (
 MAX_CONTEXT_RESERVATIONS: Final = 10
 
 
-class AirlineDomain(Domain):
+class AirlineDomain(PackagedDomain):
     """An airline: book, change and cancel reservations under a fare and refund policy."""
 
     name = "airline"
 
-    @cached_property
-    def _tools(self) -> dict[str, Tool[Any]]:
-        return {found.name: found for found in TOOLS}
+    package = __name__
+    tool_list = TOOLS
+    rule_list = RULES  # A1-A6 of the spec (A7 is checked on conversations, not here).
+    graph = API_GRAPH
+    pattern_list = PATTERNS
+    schemas = SCHEMAS
 
-    @property
-    def tools(self) -> Mapping[str, Tool[Any]]:
-        """Reads and searches, then writes, then think and transfer."""
-        return self._tools
-
-    @cached_property
-    def policy(self) -> str:
-        """The agent-facing policy (`policy.md`)."""
-        return files(__package__).joinpath("policy.md").read_text(encoding="utf-8")
-
-    @property
-    def rules(self) -> Sequence[PolicyRule]:
-        """A1-A6 of the spec (A7 is checked on conversations, not here)."""
-        return RULES
-
-    @property
-    def api_graph(self) -> ApiGraph:
-        return API_GRAPH
-
-    @property
-    def patterns(self) -> Sequence[TaskPattern]:
-        return PATTERNS
-
-    def load_tables(self, options: DomainOptions) -> Tables:
-        """tau-bench JSON files from `data.path`, else the seeded generator."""
-        if options.data.path is not None:
-            return load_tables(options.data.path, SCHEMAS)
-        return generate(options.data.seed, options.data.scale)
-
-    def subjects(self, env: Environment) -> list[str]:
-        """Every user id."""
-        return env.state.keys("users")
+    def generate(self, seed: int, scale: float) -> Tables:
+        return generate(seed, scale)
 
     def subject_context(self, env: Environment, subject_id: str) -> SubjectContext:
         """The user, their latest reservations, and those flights' records on the dates flown."""

@@ -12,12 +12,10 @@ from domains.airline._checks import (
     reservation_record,
     user_record,
 )
-from domains.airline.arithmetic import evaluate
 from domains.state import Record, State, copy_json
 from domains.tools import NoArgs, ToolArgs, tool
 from runtime.errors import ToolError
 
-TRANSFER_MESSAGE: Final = "Transfer successful"
 AIRPORTS: Final = {
     "SFO": "San Francisco",
     "JFK": "New York",
@@ -57,21 +55,6 @@ class SearchArgs(ToolArgs):
         description="The destination city airport in three letters, such as 'LAX'."
     )
     date: str = Field(description=_DATE)
-
-
-class ExpressionArgs(ToolArgs):
-    expression: str = Field(
-        description="An arithmetic expression with numbers, + - * / ( ) and spaces, "
-        "such as '2 * (3.5 + 4)'."
-    )
-
-
-class ThoughtArgs(ToolArgs):
-    thought: str = Field(description="A thought to think about.")
-
-
-class SummaryArgs(ToolArgs):
-    summary: str = Field(description="A summary of the user's issue.")
 
 
 @tool()
@@ -155,28 +138,3 @@ def search_onestop_flight(state: State, args: SearchArgs) -> list[list[Record]]:
             leg2 = {**_with_date_record(second, shown), "date": second_date}
             found.append([leg1, leg2])
     return found
-
-
-@tool()
-def calculate(state: State, args: ExpressionArgs) -> str:
-    """Calculate the result of an arithmetic expression, rounded to 2 decimal places."""
-    return str(round(evaluate(args.expression), 2))
-
-
-@tool()
-def think(state: State, args: ThoughtArgs) -> str:
-    """Think about something without obtaining new information or changing anything.
-
-    Use it when complex reasoning is needed; the thought is only logged.
-    """
-    return ""
-
-
-@tool()
-def transfer_to_human_agents(state: State, args: SummaryArgs) -> str:
-    """Transfer the user to a human agent, with a summary of the issue.
-
-    Only when the user explicitly asks for a human, or the request cannot be handled with
-    the available tools under the policy.
-    """
-    return TRANSFER_MESSAGE

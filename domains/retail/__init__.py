@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import cached_property
-from importlib.resources import files
 from typing import Any, Final
 
-from domains.base import ApiGraph, Domain, DomainOptions, PolicyRule, SubjectContext, TaskPattern
-from domains.data import load_tables
+from domains.base import SubjectContext
+from domains.common_tools import calculate, think, transfer_to_human_agents
 from domains.environment import Environment
+from domains.packaged import PackagedDomain
 from domains.retail.generator import generate
 from domains.retail.graph import API_GRAPH
 from domains.retail.patterns import PATTERNS
 from domains.retail.reads import (
-    calculate,
     find_user_id_by_email,
     find_user_id_by_name_zip,
     get_order_details,
     get_product_details,
     get_user_details,
     list_all_product_types,
-    think,
-    transfer_to_human_agents,
 )
 from domains.retail.records import SCHEMAS
 from domains.retail.rules import RULES
@@ -62,47 +57,20 @@ MAX_CONTEXT_ORDERS: Final = 10
 MAX_CONTEXT_PRODUCTS: Final = 10
 
 
-class RetailDomain(Domain):
+class RetailDomain(PackagedDomain):
     """An online store: authenticate users, then cancel, modify, return or exchange orders."""
 
     name = "retail"
 
-    @cached_property
-    def _tools(self) -> dict[str, Tool[Any]]:
-        return {found.name: found for found in TOOLS}
+    package = __name__
+    tool_list = TOOLS
+    rule_list = RULES  # R1-R5 of the spec (R6 is checked on conversations, not here).
+    graph = API_GRAPH
+    pattern_list = PATTERNS
+    schemas = SCHEMAS
 
-    @property
-    def tools(self) -> Mapping[str, Tool[Any]]:
-        """Lookups and reads, then writes, then think and transfer."""
-        return self._tools
-
-    @cached_property
-    def policy(self) -> str:
-        """The agent-facing policy (`policy.md`)."""
-        return files(__package__).joinpath("policy.md").read_text(encoding="utf-8")
-
-    @property
-    def rules(self) -> Sequence[PolicyRule]:
-        """R1-R5 of the spec (R6 is checked on conversations, not here)."""
-        return RULES
-
-    @property
-    def api_graph(self) -> ApiGraph:
-        return API_GRAPH
-
-    @property
-    def patterns(self) -> Sequence[TaskPattern]:
-        return PATTERNS
-
-    def load_tables(self, options: DomainOptions) -> Tables:
-        """tau-bench JSON files from `data.path`, else the seeded generator."""
-        if options.data.path is not None:
-            return load_tables(options.data.path, SCHEMAS)
-        return generate(options.data.seed, options.data.scale)
-
-    def subjects(self, env: Environment) -> list[str]:
-        """Every user id."""
-        return env.state.keys("users")
+    def generate(self, seed: int, scale: float) -> Tables:
+        return generate(seed, scale)
 
     def subject_context(self, env: Environment, subject_id: str) -> SubjectContext:
         """The user, their latest orders and the products those orders hold (each capped)."""

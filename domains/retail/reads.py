@@ -7,12 +7,9 @@ from typing import Any
 from pydantic import Field
 
 from domains.retail._checks import copy_record, order_record, product_record, user_record
-from domains.retail.arithmetic import evaluate
 from domains.state import Record, State
 from domains.tools import NoArgs, ToolArgs, tool
 from runtime.errors import ToolError
-
-TRANSFER_MESSAGE = "Transfer successful"
 
 
 class EmailArgs(ToolArgs):
@@ -39,21 +36,6 @@ class ProductIdArgs(ToolArgs):
     product_id: str = Field(
         description="The product id, such as '6086499569'. Not the same as an item id."
     )
-
-
-class ExpressionArgs(ToolArgs):
-    expression: str = Field(
-        description="An arithmetic expression with numbers, + - * / ( ) and spaces, "
-        "such as '2 * (3.5 + 4)'."
-    )
-
-
-class ThoughtArgs(ToolArgs):
-    thought: str = Field(description="A thought to think about.")
-
-
-class SummaryArgs(ToolArgs):
-    summary: str = Field(description="A summary of the user's issue.")
 
 
 @tool()
@@ -107,28 +89,3 @@ def list_all_product_types(state: State, args: NoArgs) -> dict[str, Any]:
     """List the name and product id of every product type, sorted by name."""
     by_name = {product["name"]: product["product_id"] for _, product in state.items("products")}
     return dict(sorted(by_name.items()))
-
-
-@tool()
-def calculate(state: State, args: ExpressionArgs) -> str:
-    """Calculate the result of an arithmetic expression, rounded to 2 decimal places."""
-    return str(round(evaluate(args.expression), 2))
-
-
-@tool()
-def think(state: State, args: ThoughtArgs) -> str:
-    """Think about something without obtaining new information or changing anything.
-
-    Use it when complex reasoning is needed; the thought is only logged.
-    """
-    return ""
-
-
-@tool()
-def transfer_to_human_agents(state: State, args: SummaryArgs) -> str:
-    """Transfer the user to a human agent, with a summary of the issue.
-
-    Only when the user explicitly asks for a human, or the request cannot be handled with
-    the available tools.
-    """
-    return TRANSFER_MESSAGE

@@ -136,27 +136,6 @@ def test_calculate_evaluates_arithmetic_rounded_to_cents(
     assert call(env, "calculate", expression=expression).output == output
 
 
-@pytest.mark.parametrize(
-    ("expression", "message"),
-    [
-        ("1 / 0", "division by zero"),
-        ("1 / (2 - 2)", "division by zero"),
-        ("2 ** 3", "invalid expression: only + - * / and parentheses are allowed"),
-        ("7 // 2", "invalid expression: only + - * / and parentheses are allowed"),
-        ("(1)(2)", "invalid expression: only + - * / and parentheses are allowed"),
-        ("1 +", "invalid expression"),
-        ("", "invalid expression"),
-        ("abs(-1)", "invalid characters in expression"),
-        ("2e3", "invalid characters in expression"),
-        ("1" + "+1" * 300, "invalid expression: too long"),
-    ],
-)
-def test_calculate_refuses_anything_but_arithmetic(
-    env: Environment, expression: str, message: str
-) -> None:
-    assert_error(env, call(env, "calculate", expression=expression), message)
-
-
 def test_think_returns_nothing_and_transfer_confirms(env: Environment) -> None:
     assert call(env, "think", thought="hmm").output == ""
     assert call(env, "transfer_to_human_agents", summary="help").output == "Transfer successful"
