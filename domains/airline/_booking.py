@@ -7,7 +7,6 @@ import random
 from domains.airline._tasks import (
     CABIN_WORDS,
     AirlinePattern,
-    TaskDraft,
     bookable,
     city,
     describe_method,
@@ -22,6 +21,7 @@ from domains.airline.writes import BAG_PRICE, INSURANCE_PRICE
 from domains.base import Task
 from domains.environment import Environment
 from domains.state import Record
+from domains.task_draft import TaskDraft
 
 
 def _party(rng: random.Random, user: Record) -> list[Record]:

@@ -9,7 +9,6 @@ import random
 from domains.airline._tasks import (
     CABIN_WORDS,
     AirlinePattern,
-    TaskDraft,
     bookable,
     change_methods,
     city,
@@ -30,6 +29,7 @@ from domains.airline.writes import BAG_PRICE
 from domains.base import Task
 from domains.environment import Environment
 from domains.state import Record
+from domains.task_draft import TaskDraft
 
 
 def _opening(env: Environment, key: str) -> tuple[Record, Record, TaskDraft] | None:

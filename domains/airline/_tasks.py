@@ -9,15 +9,15 @@ from __future__ import annotations
 import random
 from abc import abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from domains.airline.reads import AIRPORTS
 from domains.airline.records import FREE_BAGS, TODAY, Money
 from domains.airline.rules import FLOWN, segment_statuses
-from domains.base import Action, Task, TaskPattern
+from domains.base import Task, TaskPattern
 from domains.environment import Environment
 from domains.state import Record
+from domains.task_draft import TaskDraft
 
 ATTEMPTS: Final = 20
 CABIN_WORDS: Final = {
@@ -25,38 +25,6 @@ CABIN_WORDS: Final = {
     "economy": "economy",
     "business": "business",
 }
-PERSONAS: Final = (
-    "You are polite but in a hurry, and answer in short sentences.",
-    "You are friendly and chatty, and like to explain why you want things.",
-    "You are careful with money and want to hear the amounts before agreeing.",
-    "You are direct and a bit impatient; you do not volunteer information unless asked.",
-    "You are careful and confirm every detail before saying yes.",
-)
-
-
-@dataclass
-class TaskDraft:
-    """A task under construction: who, what they say, what must be done and said."""
-
-    user_id: str
-    intro: str
-    actions: list[Action] = field(default_factory=list)
-    goals: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-
-    def call(self, name: str, **kwargs: Any) -> None:
-        """Append a ground-truth action."""
-        self.actions.append(Action(name=name, kwargs=kwargs))
-
-    def task(self, rng: random.Random) -> Task:
-        """The finished task: intro, goals and a persona as a second-person instruction."""
-        instruction = " ".join([self.intro, *self.goals, rng.choice(PERSONAS)])
-        return Task(
-            user_id=self.user_id,
-            instruction=instruction,
-            actions=self.actions,
-            outputs=self.outputs,
-        )
 
 
 class AirlinePattern(TaskPattern):
