@@ -14,38 +14,16 @@ from pydantic import Field
 from agents.blueprint import Blueprint, Provenance
 from agents.committee import VoteParams, default_rules
 from agents.context import ContextParams, ContextSampler
-from agents.gateway import CallContext, ModelGateway
 from agents.proposer import Proposal, Proposer
 from agents.reflection import Reflector
-from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
 from agents.reviewer import Committee
+from agents.step_base import BLUEPRINT, AgentStep, record_funnel
 from agents.validation import CheckResult, validate
-from runtime.steps import Episode, Step, StepOutcome, StepParams, StepRegistry
-
-BLUEPRINT = "blueprint"
+from runtime.steps import Episode, StepOutcome, StepParams, StepRegistry
 
 
-def _funnel(episode: Episode, stage: str, passed: bool) -> None:
-    episode.event("funnel", stage=stage, passed=passed)
-
-
-class _AgentStep(Step):
-    """Shared wiring: the phase's domain, the gateway, roles and templates."""
-
-    handle: DomainHandle
-    gateway: ModelGateway
-    roster: AgentRoster
-    templates: Templates
-
-    async def setup(self) -> None:
-        resources = self.phase.resources
-        self.handle = resources.require(DomainCatalog).for_phase(self.phase.phase)
-        self.gateway = resources.require(ModelGateway)
-        self.roster = resources.require(AgentRoster)
-        self.templates = resources.require(Templates)
-
-    def call(self, episode: Episode, role: str) -> CallContext:
-        return CallContext(phase=self.phase.phase, item_key=episode.key, role=role)
+class _AgentStep(AgentStep):
+    """Phase 1 steps: their attempts draw fresh seeds."""
 
     def attempt_seed(self, episode: Episode) -> int:
         return (episode.seed + 7919 * episode.attempt) % (2**63)
@@ -89,7 +67,7 @@ class ProposeStep(_AgentStep):
         )
         episode.state["proposal"] = proposal
         episode.state["subject"] = context.subject_id
-        _funnel(episode, "proposed", True)
+        record_funnel(episode, "proposed", True)
         return StepOutcome.ok(subject=context.subject_id, chain=context.chain)
 
 
@@ -126,7 +104,7 @@ class ValidateStep(_AgentStep):
             blueprint = validation.blueprint
             diff = validation.execution.diff_text if validation.execution else ""
         for result in results:
-            _funnel(episode, result.check, result.passed)
+            record_funnel(episode, result.check, result.passed)
         attempt = {
             "attempt": episode.attempt,
             "checks": [
@@ -195,7 +173,7 @@ class ReviewStep(_AgentStep):
             call=self.call(episode, params.role),
         )
         verdict = result.verdict
-        _funnel(episode, "review", verdict.accepted)
+        record_funnel(episode, "review", verdict.accepted)
         episode.record(
             "review",
             {

@@ -13,8 +13,9 @@ from autogen_core.models import UserMessage
 from pydantic import Field
 
 from agents.blueprint import Blueprint, Provenance
-from agents.blueprint_steps import BLUEPRINT, _AgentStep, _funnel
+from agents.blueprint_steps import _AgentStep
 from agents.sim_roles import merged_instruction, text_script
+from agents.step_base import BLUEPRINT, record_funnel
 from agents.validation import check_execution, check_policy, execute
 from domains.base import Action
 from runtime.steps import Episode, StepOutcome, StepParams
@@ -99,7 +100,7 @@ class RecombineStep(_AgentStep):
         if checks[0].passed:
             checks.append(check_policy(self.handle.domain, self.handle.base, execution.trace))
         for check in checks:
-            _funnel(episode, check.check, check.passed)
+            record_funnel(episode, check.check, check.passed)
         episode.record(
             "recombination",
             {

@@ -23,11 +23,11 @@ from agents.assistant import Assistant, tool_schemas
 from agents.blueprint import Blueprint, Provenance
 from agents.conversation import ConversationLimits, converse
 from agents.dialogue_script import assistant_script, human_script
-from agents.gateway import CallContext, ModelGateway
 from agents.human import HumanSimulator, TurnJudge
 from agents.passk import Keep
 from agents.personas import DEFAULT_PERSONAS
-from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
+from agents.resources import DomainCatalog
+from agents.step_base import BLUEPRINT, AgentStep, record_funnel
 from agents.transcript import EndReason, Transcript
 from agents.verify import verify_trajectory
 from domains.base import Task
@@ -38,7 +38,6 @@ from runtime.playbook import PhaseConfig
 from runtime.plugins import Extensions
 from runtime.steps import Episode, Step, StepOutcome, StepParams
 
-BLUEPRINT = "blueprint"
 TRAJECTORY = "trajectory"
 VERDICT = "verdict"
 DEFAULT_BEST_OF = 4
@@ -66,10 +65,6 @@ async def playbook_file_hook(context: RunContext) -> AsyncIterator[None]:
     path = Path(context.playbook_path) if context.playbook_path else None
     context.resources.provide(PlaybookFile, PlaybookFile(path))
     yield
-
-
-def _funnel(episode: Episode, stage: str, passed: bool) -> None:
-    episode.event("funnel", stage=stage, passed=passed)
 
 
 class LoadTaskParams(StepParams):
@@ -140,26 +135,15 @@ class ConverseParams(StepParams):
         return max(1, int(self.best_of))
 
 
-class ConverseStep(Step):
+class ConverseStep(AgentStep):
     """Plays one conversation for the episode's blueprint and records its transcript."""
 
     params_model = ConverseParams
-    handle: DomainHandle
-    gateway: ModelGateway
-    roster: AgentRoster
-    templates: Templates
 
     async def setup(self) -> None:
-        resources = self.phase.resources
-        self.handle = resources.require(DomainCatalog).for_phase(self.phase.phase)
-        self.gateway = resources.require(ModelGateway)
-        self.roster = resources.require(AgentRoster)
-        self.templates = resources.require(Templates)
+        await super().setup()
         self.writes = set(self.handle.domain.write_tools())
         self.tools = tool_schemas(self.handle.domain)
-
-    def _call(self, episode: Episode, role: str) -> CallContext:
-        return CallContext(phase=self.phase.phase, item_key=episode.key, role=role)
 
     async def run(self, episode: Episode) -> StepOutcome:
         params = self.params
@@ -183,7 +167,7 @@ class ConverseStep(Step):
             tools=self.tools,
             env=env,
             scenario=assistant_script(blueprint, self.writes, seed),
-            call=self._call(episode, params.assistant),
+            call=self.call(episode, params.assistant),
             timeout_s=timeout,
             max_tool_steps=params.max_tool_steps,
             transfer_tools=tuple(params.transfer_tools),
@@ -198,7 +182,7 @@ class ConverseStep(Step):
             tool_calls=len(transcript.tool_calls()),
             confirmations_ok=transcript.confirmations_ok,
         )
-        _funnel(episode, "converse", transcript.end != "error")
+        record_funnel(episode, "converse", transcript.end != "error")
         if transcript.end == "error":
             return StepOutcome.fail(f"model_error: {transcript.error}")
         return StepOutcome.ok(end=transcript.end, turns=transcript.turns)
@@ -227,7 +211,7 @@ class ConverseStep(Step):
                 prompt=judge_agent.prompt,
                 timeout_s=timeout,
                 stop_token=params.stop_token,
-                call=self._call(episode, params.judge),
+                call=self.call(episode, params.judge),
             )
         return HumanSimulator(
             gateway=self.gateway,
@@ -235,7 +219,7 @@ class ConverseStep(Step):
             system_prompt=system,
             instruction=blueprint.instruction,
             scenario=human_script(blueprint, self.writes, seed, params.stop_token),
-            call=self._call(episode, params.human),
+            call=self.call(episode, params.human),
             timeout_s=timeout,
             best_of=params.candidates,
             judge=judge,
@@ -305,9 +289,9 @@ class VerifyStep(Step):
             endings=params.endings,
         )
         if verdict.state_ok is not None:
-            _funnel(episode, "state", verdict.state_ok)
+            record_funnel(episode, "state", verdict.state_ok)
         if verdict.outputs_ok is not None:
-            _funnel(episode, "outputs", verdict.outputs_ok)
+            record_funnel(episode, "outputs", verdict.outputs_ok)
         episode.record(VERDICT, {"attempt": episode.attempt, **verdict.model_dump(mode="json")})
         episode.outcome.update(accepted=verdict.accepted, reasons=verdict.reasons)
         if not verdict.accepted:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.passk import Keep, kept_from_store
-from agents.trajectory_steps import BLUEPRINT, TRAJECTORY, VERDICT, keep_rule
+from agents.step_base import BLUEPRINT
+from agents.trajectory_steps import TRAJECTORY, VERDICT, keep_rule
 from agents.transcript import Transcript
 from runtime.exports import ExportSource
 

@@ -1,0 +1,35 @@
+"""What the agents' step kinds share: their run resources and the funnel events they emit."""
+
+from __future__ import annotations
+
+from agents.gateway import CallContext, ModelGateway
+from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
+from runtime.steps import Episode, Step
+
+BLUEPRINT = "blueprint"
+"""The result kind of a verified blueprint (what trajectory phases read as their input)."""
+
+
+def record_funnel(episode: Episode, stage: str, passed: bool) -> None:
+    """One stage of the acceptance funnel, counted from the store after the run."""
+    episode.event("funnel", stage=stage, passed=passed)
+
+
+class AgentStep(Step):
+    """A step with the phase's domain, the model gateway, the roles and the templates."""
+
+    handle: DomainHandle
+    gateway: ModelGateway
+    roster: AgentRoster
+    templates: Templates
+
+    async def setup(self) -> None:
+        resources = self.phase.resources
+        self.handle = resources.require(DomainCatalog).for_phase(self.phase.phase)
+        self.gateway = resources.require(ModelGateway)
+        self.roster = resources.require(AgentRoster)
+        self.templates = resources.require(Templates)
+
+    def call(self, episode: Episode, role: str) -> CallContext:
+        """Who is calling a model, for the gateway's records."""
+        return CallContext(phase=self.phase.phase, item_key=episode.key, role=role)
