@@ -22,12 +22,12 @@ from runtime.engine_types import (
     RunHook,
     RunSummary,
 )
-from runtime.episodes import WorkItem, episode_seed, work_items
+from runtime.episodes import WorkItem, episode_seed, phase_context, work_items
 from runtime.executors import Executor, LocalExecutor
 from runtime.log import bound
 from runtime.playbook import PhaseConfig, Playbook
 from runtime.services import ServicesContext
-from runtime.steps import PhaseContext, Resources, StepRegistry
+from runtime.steps import Resources, StepRegistry
 from runtime.store import Store
 from runtime.store_types import ItemCommit, RunRecord
 
@@ -120,17 +120,7 @@ class Engine:
         resources: Resources,
         run_id: str,
     ) -> int:
-        ctx = PhaseContext(
-            run_id=run_id,
-            phase=phase.name,
-            seed=self.playbook.seed,
-            store=store,
-            system=system,
-            resources=resources,
-            ask_timeout_s=self.playbook.timeouts.ask_s,
-            playbook=self.playbook,
-            config=phase,
-        )
+        ctx = phase_context(self.playbook, phase, run_id, store, system, resources)
         with bound(phase=phase.name):
             work = await work_items(phase, store, run_id)
             done = await store.committed_keys(run_id, phase.name)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import anyio
 import structlog
 
+from runtime.actors import ActorSystem
 from runtime.log import bound
 from runtime.playbook import PhaseConfig, Playbook, StepSpec
-from runtime.steps import Episode, PhaseContext, Step, StepOutcome, StepRegistry
+from runtime.steps import Episode, PhaseContext, Resources, Step, StepOutcome, StepRegistry
 from runtime.store import Store
 from runtime.store_types import ItemCommit, ItemStatus, ResultPayload
 
@@ -59,6 +61,49 @@ async def work_items(phase: PhaseConfig, store: Store, run_id: str) -> list[Work
         for index, source in enumerate(sources)
         for trial in range(phase.trials)
     ]
+
+
+def phase_context(
+    playbook: Playbook,
+    phase: PhaseConfig,
+    run_id: str,
+    store: Store,
+    system: ActorSystem,
+    resources: Resources,
+) -> PhaseContext:
+    """What every step of `phase` shares in this process."""
+    return PhaseContext(
+        run_id=run_id,
+        phase=phase.name,
+        seed=playbook.seed,
+        store=store,
+        system=system,
+        resources=resources,
+        ask_timeout_s=playbook.timeouts.ask_s,
+        playbook=playbook,
+        config=phase,
+    )
+
+
+async def run_items(
+    runner: EpisodeRunner,
+    items: Sequence[WorkItem],
+    limit: int,
+    deliver: Callable[[ItemCommit], Awaitable[None]],
+) -> None:
+    """Execute items as tasks, at most `limit` at once, delivering each commit as it is ready."""
+    limiter = anyio.Semaphore(limit)
+
+    async def one(item: WorkItem) -> None:
+        try:
+            await deliver(await runner.execute(item))
+        finally:
+            limiter.release()
+
+    async with anyio.create_task_group() as group:
+        for item in items:
+            await limiter.acquire()
+            group.start_soon(one, item, name=f"episode-{item.key}")
 
 
 async def build_steps(

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-import anyio
-
-from runtime.episodes import EpisodeRunner, WorkItem, build_steps
+from runtime.episodes import EpisodeRunner, WorkItem, build_steps, run_items
 from runtime.playbook import PhaseConfig
 from runtime.steps import PhaseContext, StepRegistry
 from runtime.store_types import ItemCommit
@@ -47,15 +45,4 @@ class LocalExecutor:
     ) -> None:
         steps, on_fail = await build_steps(self.steps, phase, ctx)
         runner = EpisodeRunner(ctx.playbook, phase, ctx, steps, on_fail)
-        limiter = anyio.Semaphore(phase.concurrency or ctx.playbook.concurrency)
-
-        async def one(item: WorkItem) -> None:
-            try:
-                await commit(await runner.execute(item))
-            finally:
-                limiter.release()
-
-        async with anyio.create_task_group() as group:
-            for item in items:
-                await limiter.acquire()
-                group.start_soon(one, item, name=f"episode-{item.key}")
+        await run_items(runner, items, phase.concurrency or ctx.playbook.concurrency, commit)

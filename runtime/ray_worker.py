@@ -11,15 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import anyio
 import structlog
 
-from runtime.episodes import EpisodeRunner, WorkItem, build_steps
+from runtime.episodes import EpisodeRunner, WorkItem, build_steps, phase_context, run_items
 from runtime.log import bound
 from runtime.playbook import Playbook
 from runtime.plugins import Extensions, load_extensions
 from runtime.services import ServicesContext
-from runtime.steps import PhaseContext
 from runtime.store import Store
 from runtime.store_types import ItemCommit, ModelCallRecord, ResultPayload, RunRecord
 
@@ -73,28 +71,15 @@ class EpisodeWorker:
                     self.playbook, self.extensions.run_hooks, store, self.run_id, self.playbook_path
                 )
                 async with services as (system, resources):
-                    ctx = PhaseContext(
-                        run_id=self.run_id,
-                        phase=phase.name,
-                        seed=self.playbook.seed,
-                        store=store,
-                        system=system,
-                        resources=resources,
-                        ask_timeout_s=self.playbook.timeouts.ask_s,
-                        playbook=self.playbook,
-                        config=phase,
-                    )
+                    ctx = phase_context(self.playbook, phase, self.run_id, store, system, resources)
                     steps, on_fail = await build_steps(self.extensions.steps, phase, ctx)
                     runner = EpisodeRunner(self.playbook, phase, ctx, steps, on_fail)
-                    limiter = anyio.Semaphore(phase.concurrency or self.playbook.concurrency)
+                    limit = phase.concurrency or self.playbook.concurrency
 
-                    async def one(item: WorkItem) -> None:
-                        async with limiter:
-                            commits.append(await runner.execute(item))
+                    async def keep(commit: ItemCommit) -> None:
+                        commits.append(commit)
 
-                    async with anyio.create_task_group() as group:
-                        for item in items:
-                            group.start_soon(one, item)
+                    await run_items(runner, items, limit, keep)
                 calls = await self._new_calls(store)
         _log.debug("ray.batch_done", items=len(items), model_calls=len(calls))
         return {
