@@ -169,3 +169,28 @@ async def test_recombination_merges_blueprints_of_one_user(tmp_path: Path) -> No
     parent_actions = [a for p in parents for a in p["actions"]]
     assert all(action in parent_actions for action in merged["actions"])
     assert len(merged["actions"]) > max(len(p["actions"]) for p in parents)
+
+
+async def test_an_unknown_tool_is_rejected_by_the_format_check(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _playbook(tmp_path, faults={"proposer": {"unknown_tool": 1.0}}, episodes=3)
+    )
+    assert summary.counts == {"propose": {"rejected": 3}}
+    attempts = await _results(summary, "propose", "attempt")
+    reasons = [a["checks"][0]["reasons"][0] for a in attempts]
+    assert all(r.startswith("unknown_tool: action ") for r in reasons), reasons
+
+
+async def test_a_wrong_argument_is_caught_by_execution_or_policy(tmp_path: Path) -> None:
+    """A perturbed id either names nothing (execution) or someone not looked up (policy)."""
+    summary = await run_playbook(
+        _playbook(tmp_path, faults={"proposer": {"wrong_argument": 1.0}}, episodes=4)
+    )
+    attempts = await _results(summary, "propose", "attempt")
+    stopped_at = [a["checks"][-1] for a in attempts]
+    assert all(not check["passed"] for check in stopped_at)
+    assert {check["check"] for check in stopped_at} <= {"execution", "policy"}
+    assert any(
+        check["check"] == "execution" and check["reasons"][0].startswith("tool_error: ")
+        for check in stopped_at
+    )
