@@ -8,14 +8,33 @@ each write call must follow an affirmative user turn since the previous write.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from agents.assistant import Assistant
+from autogen_core.tools import ToolSchema
+
+from agents.assistant import AssistantReply
 from agents.human import HumanSimulator
 from agents.transcript import ChatMessage, EndReason, Transcript
 from agents.verify import unconfirmed_writes
 from runtime.errors import ModelError
+
+
+class AssistantRole(Protocol):
+    """What a conversation needs from an assistant: its prompt, its tools, one turn at a time.
+
+    Our `Assistant` is one; `agents.autogen_adapters.AutogenAssistant` (an autogen
+    `AssistantAgent`) is another.
+    """
+
+    @property
+    def system_prompt(self) -> str: ...
+
+    @property
+    def tools(self) -> Sequence[ToolSchema]: ...
+
+    async def respond(self, transcript: Transcript) -> AssistantReply: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +47,7 @@ class ConversationLimits:
 
 async def converse(
     human: HumanSimulator,
-    assistant: Assistant,
+    assistant: AssistantRole,
     limits: ConversationLimits,
     write_tools: Collection[str],
 ) -> Transcript:
@@ -43,7 +62,10 @@ async def converse(
 
 
 async def _alternate(
-    human: HumanSimulator, assistant: Assistant, limits: ConversationLimits, transcript: Transcript
+    human: HumanSimulator,
+    assistant: AssistantRole,
+    limits: ConversationLimits,
+    transcript: Transcript,
 ) -> tuple[EndReason, str]:
     while transcript.turns < limits.max_turns:
         try:

@@ -136,10 +136,10 @@ async def kept_from_store(store: Store, run_id: str, phase: str, keep: Keep) -> 
 
 
 async def passk_summary(store: Store, run_id: str, playbook: Playbook) -> list[str]:
-    """`phase pass^k: k=1 0.83, k=2 0.71, ...` for every phase that converses (run summaries)."""
+    """`phase pass^k: k=1 0.83, ...` for every phase with verified trials (run summaries)."""
     lines = []
     for phase in playbook.phases:
-        if any(step.kind == "converse" for step in phase.steps):
+        if await store.results(run_id, phase.name, kind="verdict"):
             report = await passk_from_store(store, run_id, phase.name)
             if report.mean:
                 values = ", ".join(f"k={k} {value:.3f}" for k, value in report.mean.items())

@@ -21,7 +21,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from agents.assistant import Assistant, tool_schemas
 from agents.blueprint import Blueprint, Provenance
-from agents.conversation import ConversationLimits, converse
+from agents.conversation import AssistantRole, ConversationLimits, converse
 from agents.dialogue_script import assistant_script, human_script
 from agents.human import HumanSimulator, TurnJudge
 from agents.passk import Keep
@@ -154,24 +154,7 @@ class ConverseStep(AgentStep):
         env = self.handle.base.fork()
         human = self._human(episode, blueprint, seed, timeout)
         agent = self.roster.role(params.assistant)
-        system = self.templates.render(
-            agent.prompt,
-            "assistant.j2",
-            domain=self.handle.domain.name,
-            policy=self.handle.domain.policy,
-        )
-        assistant = Assistant(
-            gateway=self.gateway,
-            model=agent.model,
-            system_prompt=system,
-            tools=self.tools,
-            env=env,
-            scenario=assistant_script(blueprint, self.writes, seed),
-            call=self.call(episode, params.assistant),
-            timeout_s=timeout,
-            max_tool_steps=params.max_tool_steps,
-            transfer_tools=tuple(params.transfer_tools),
-        )
+        assistant = self.build_assistant(episode, blueprint, env, seed, timeout)
         limits = ConversationLimits(max_turns=params.max_turns, stop_token=params.stop_token)
         transcript = await converse(human, assistant, limits, self.writes)
         episode.state.update(blueprint=blueprint, env=env, transcript=transcript)
@@ -186,6 +169,36 @@ class ConverseStep(AgentStep):
         if transcript.end == "error":
             return StepOutcome.fail(f"model_error: {transcript.error}")
         return StepOutcome.ok(end=transcript.end, turns=transcript.turns)
+
+    def assistant_prompt(self) -> str:
+        """The assistant's system prompt: the domain policy through the role's template."""
+        params = self.params
+        assert isinstance(params, ConverseParams)
+        return self.templates.render(
+            self.roster.role(params.assistant).prompt,
+            "assistant.j2",
+            domain=self.handle.domain.name,
+            policy=self.handle.domain.policy,
+        )
+
+    def build_assistant(
+        self, episode: Episode, blueprint: Blueprint, env: Environment, seed: int, timeout: float
+    ) -> AssistantRole:
+        """The assistant for one conversation; override to plug in another implementation."""
+        params = self.params
+        assert isinstance(params, ConverseParams)
+        return Assistant(
+            gateway=self.gateway,
+            model=self.roster.role(params.assistant).model,
+            system_prompt=self.assistant_prompt(),
+            tools=self.tools,
+            env=env,
+            scenario=assistant_script(blueprint, self.writes, seed),
+            call=self.call(episode, params.assistant),
+            timeout_s=timeout,
+            max_tool_steps=params.max_tool_steps,
+            transfer_tools=tuple(params.transfer_tools),
+        )
 
     def _human(
         self, episode: Episode, blueprint: Blueprint, seed: int, timeout: float
