@@ -10,6 +10,7 @@ from agents.blueprint_steps import register_blueprint_steps
 from agents.exports import register_exporters
 from agents.gateway import gateway_run_hook
 from agents.passk import passk_summary
+from agents.preflight import preflight
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
 from agents.trajectory_steps import register_trajectory_steps
@@ -25,3 +26,4 @@ def register(extensions: Extensions) -> None:
     register_trajectory_steps(extensions)
     register_exporters(extensions.exporters)
     extensions.summaries.append(passk_summary)
+    extensions.preflight.append(preflight)

@@ -167,7 +167,7 @@ class ConverseStep(AgentStep):
         )
         record_funnel(episode, "converse", transcript.end != "error")
         if transcript.end == "error":
-            return StepOutcome.fail(f"model_error: {transcript.error}")
+            return StepOutcome.error(f"model_error: {transcript.error}")
         return StepOutcome.ok(end=transcript.end, turns=transcript.turns)
 
     def assistant_prompt(self) -> str:

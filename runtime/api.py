@@ -55,6 +55,8 @@ async def run_playbook(
     """Run (or continue) a playbook; a repeated call does only uncommitted work."""
     if not isinstance(loaded, LoadedPlaybook):
         loaded = load_playbook(loaded)
+    for check in loaded.extensions.preflight:
+        await check(loaded.playbook)
     async with AsyncExitStack() as stack:
         executor = None
         if loaded.playbook.executor.kind == "ray":

@@ -207,12 +207,10 @@ class EpisodeRunner:
 
     async def _run_step(self, step: Step, episode: Episode) -> tuple[StepOutcome, bool]:
         """Run one step; an exception becomes a recorded failed outcome, not a crash."""
-        errored = False
         try:
             outcome = await step.run(episode)
         except Exception as exc:
-            errored = True
-            outcome = StepOutcome.fail(f"error: {type(exc).__name__}: {exc}")
+            outcome = StepOutcome.error(f"error: {type(exc).__name__}: {exc}")
             _log.warning("step.error", step=step.name, error=f"{type(exc).__name__}: {exc}")
         episode.event(
             "step",
@@ -221,4 +219,4 @@ class EpisodeRunner:
             passed=outcome.passed,
             reasons=outcome.reasons,
         )
-        return outcome, errored
+        return outcome, outcome.errored

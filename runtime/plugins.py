@@ -24,6 +24,10 @@ ENTRY_POINT_GROUP = "apigen_mt.plugins"
 SummaryHook = Callable[[Store, str, Playbook], Awaitable[list[str]]]
 """Extra lines for a run's summary (e.g. pass^k), read from its store."""
 
+Preflight = Callable[[Playbook], Awaitable[None]]
+"""A check run before anything is written (domain data loads, model clients build, endpoints
+answer); it raises an `ApigenError` naming the cause, so a doomed run leaves no trace."""
+
 
 @dataclass
 class Extensions:
@@ -33,6 +37,7 @@ class Extensions:
     run_hooks: list[RunHook] = field(default_factory=list)
     exporters: ExporterRegistry = field(default_factory=lambda: ExporterRegistry("export format"))
     summaries: list[SummaryHook] = field(default_factory=list)
+    preflight: list[Preflight] = field(default_factory=list)
 
 
 Register = Callable[[Extensions], None]

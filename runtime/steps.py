@@ -36,6 +36,9 @@ class StepOutcome(BaseModel):
     passed: bool
     reasons: list[str] = Field(default_factory=list)
     detail: dict[str, Any] = Field(default_factory=dict)
+    errored: bool = Field(
+        default=False, description="an error (the item is `failed`), not a judgement (`rejected`)"
+    )
 
     @classmethod
     def ok(cls, **detail: Any) -> StepOutcome:
@@ -44,6 +47,11 @@ class StepOutcome(BaseModel):
     @classmethod
     def fail(cls, *reasons: str, **detail: Any) -> StepOutcome:
         return cls(passed=False, reasons=list(reasons), detail=detail)
+
+    @classmethod
+    def error(cls, *reasons: str, **detail: Any) -> StepOutcome:
+        """The step could not do its work (a model endpoint failed): not a verdict on the item."""
+        return cls(passed=False, reasons=list(reasons), detail=detail, errored=True)
 
 
 class Resources:

@@ -58,6 +58,15 @@ class BoomStep(Step):
         return StepOutcome.ok()
 
 
+class OutageStep(Step):
+    """Reports an error (an unavailable endpoint) for even indices, a rejection for odd ones."""
+
+    async def run(self, episode: Episode) -> StepOutcome:
+        if episode.index % 2:
+            return StepOutcome.fail("judged: not good enough")
+        return StepOutcome.error("endpoint: unavailable")
+
+
 class SleepParams(StepParams):
     seconds: float = 10.0
 
@@ -84,6 +93,7 @@ def _extensions(gauge: Gauge | None = None) -> Extensions:
         "gauge": GaugeStep,
         "flaky": FlakyStep,
         "boom": BoomStep,
+        "outage": OutageStep,
         "sleep": SleepStep,
         "coin": CoinStep,
     }
@@ -183,6 +193,19 @@ async def test_a_raising_step_fails_only_its_episode(tmp_path: Path) -> None:
     assert [item.reason for item in failed] == [
         f"boom: error: RuntimeError: boom {n}" for n in (1, 3, 5)
     ]
+
+
+async def test_an_error_outcome_fails_the_item_and_a_verdict_rejects_it(tmp_path: Path) -> None:
+    loaded = _load(
+        """
+        name: outage
+        phases:
+          - {name: p, episodes: 4, steps: [{kind: outage}]}
+        """,
+        tmp_path,
+    )
+    summary = await run_playbook(loaded)
+    assert summary.counts == {"p": {"failed": 2, "rejected": 2}}
 
 
 async def test_an_episode_past_its_timeout_is_recorded_as_failed(tmp_path: Path) -> None:
