@@ -26,7 +26,7 @@ from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, 
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
 
-from agents.models import build_client, endpoint, request_identity
+from agents.models import build_clients, endpoint, request_identity
 from agents.scenario import SCENARIO_ARG, SimScenario
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
 from runtime.engine import RunContext
@@ -75,11 +75,22 @@ class _Endpoint:
 
     name: str
     config: ModelConfig
-    client: ChatCompletionClient
+    clients: list[ChatCompletionClient]
     limiter: anyio.CapacityLimiter
     rate: RateLimiter | None
     identity: dict[str, Any]
     endpoint: str
+
+    turn: int = 0
+
+    @property
+    def client(self) -> ChatCompletionClient:
+        return self.clients[0]
+
+    def next_client(self) -> ChatCompletionClient:
+        """The shards in turn, so each one's connection pool stays small."""
+        self.turn = (self.turn + 1) % len(self.clients)
+        return self.clients[self.turn]
 
     @property
     def simulated(self) -> bool:
@@ -109,7 +120,7 @@ class ModelGateway:
             name: _Endpoint(
                 name=name,
                 config=config,
-                client=given[name] if name in given else build_client(name, config),
+                clients=[given[name]] if name in given else build_clients(name, config),
                 limiter=anyio.CapacityLimiter(config.max_concurrency),
                 rate=RateLimiter(config.rpm) if config.rpm else None,
                 identity=request_identity(name, config),
@@ -183,10 +194,11 @@ class ModelGateway:
     async def close(self) -> None:
         """Close every client (their HTTP connection pools)."""
         for target in self._endpoints.values():
-            try:
-                await target.client.close()
-            except Exception as exc:
-                _log.warning("model.close_failed", model=target.name, error=_safe(str(exc)))
+            for client in target.clients:
+                try:
+                    await client.close()
+                except Exception as exc:
+                    _log.warning("model.close_failed", model=target.name, error=_safe(str(exc)))
 
     # -- internals ------------------------------------------------------------------------
 
@@ -291,7 +303,7 @@ class ModelGateway:
         json_output: JsonOutput,
         args: dict[str, Any],
     ) -> SimOutcome:
-        client = target.client
+        client = target.next_client()
         if isinstance(client, SimulatedChatCompletionClient):
             return client.play(
                 messages, tools=tools, json_output=json_output, extra_create_args=args

@@ -7,10 +7,12 @@ straight into the client: they never reach a config dump, a log event or the sto
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx2
 from autogen_core.models import ChatCompletionClient, ModelInfo
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 
@@ -94,7 +96,34 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _openai_client(name: str, config: ModelConfig) -> ChatCompletionClient:
+CONNECTIONS_PER_CLIENT = 32
+"""The HTTP client scans its whole pool on every request, so an endpoint allowed many calls
+at once gets several clients (shards) of this many connections instead of one huge pool."""
+
+
+def build_clients(name: str, config: ModelConfig) -> list[ChatCompletionClient]:
+    """One client, or for an OpenAI-compatible endpoint one per `CONNECTIONS_PER_CLIENT`
+    calls in flight; the gateway spreads calls over them."""
+    if config.provider != "openai":
+        return [build_client(name, config)]
+    shards = math.ceil(config.max_concurrency / CONNECTIONS_PER_CLIENT)
+    return [_openai_client(name, config, shards) for _ in range(shards)]
+
+
+def _http_client(config: ModelConfig, shards: int) -> httpx2.AsyncClient:
+    """A pool sized to this shard's share of the calls the gateway lets through at once.
+
+    The SDK's default pool keeps 100 connections alive: beyond that it churns connections,
+    and every request scans the whole pool.
+    """
+    size = math.ceil(config.max_concurrency / shards)
+    return httpx2.AsyncClient(
+        limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
+        timeout=httpx2.Timeout(config.timeout_s),
+    )
+
+
+def _openai_client(name: str, config: ModelConfig, shards: int = 1) -> ChatCompletionClient:
     kwargs: dict[str, Any] = {
         "model": config.model,
         "api_key": _api_key(name, config),
@@ -103,6 +132,7 @@ def _openai_client(name: str, config: ModelConfig) -> ChatCompletionClient:
     }
     if config.base_url:
         kwargs["base_url"] = config.base_url
+    kwargs["http_client"] = _http_client(config, shards)
     for field in ("temperature", "max_tokens", "seed"):
         value = getattr(config, field)
         if value is not None:
