@@ -128,13 +128,16 @@ def _busy_window(
     return end - start, sum(1 for t in call_times if start <= t <= end)
 
 
-def _playbook(base_url: str, concurrency: int, trials: int, store: Path, name: str) -> str:
+def _playbook(
+    base_url: str, concurrency: int, trials: int, store: Path, name: str, executor: str = "local"
+) -> str:
     return textwrap.dedent(
         f"""
         name: {name}
         seed: 1
         concurrency: {concurrency}
         store: {store}
+        executor: {{kind: {executor}, workers: 2, episodes_per_worker: {max(1, concurrency // 2)}}}
         domain: {{name: retail, options: {{data: {{seed: 0}}}}}}
         models:
           default:
@@ -162,7 +165,14 @@ def _playbook(base_url: str, concurrency: int, trials: int, store: Path, name: s
     )
 
 
-def worker_ours(base_url: str, concurrency: int, episodes: int) -> Measurement:
+def worker_ray(base_url: str, concurrency: int, episodes: int) -> Measurement:
+    """The same playbook through the Ray executor (2 workers); CPU is the driver's only."""
+    return worker_ours(base_url, concurrency, episodes, executor="ray")
+
+
+def worker_ours(
+    base_url: str, concurrency: int, episodes: int, executor: str = "local"
+) -> Measurement:
     """Run the trajectories playbook in this process and measure it."""
     import anyio
 
@@ -176,7 +186,7 @@ def worker_ours(base_url: str, concurrency: int, episodes: int) -> Measurement:
 
         def run(name: str, c: int, k: int) -> str:
             path = tmp_path / f"{name}.yaml"
-            path.write_text(_playbook(base_url, c, k, tmp_path / name, name))
+            path.write_text(_playbook(base_url, c, k, tmp_path / name, name, executor))
             summary = anyio.run(run_playbook, load_playbook(path))
             return summary.store_path
 
@@ -202,8 +212,9 @@ def worker_ours(base_url: str, concurrency: int, episodes: int) -> Measurement:
             ]
         db.close()
     window, busy_calls = _busy_window(done, call_times, start, concurrency)
+    impl = "ours" if executor == "local" else executor
     return Measurement(
-        "ours", concurrency, len(done), accepted, len(call_times), wall, window, busy_calls,
+        impl, concurrency, len(done), accepted, len(call_times), wall, window, busy_calls,
         cpu, base_rss, peak,
     )  # fmt: skip
 
@@ -412,11 +423,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--episodes", type=int, help="episodes per run (overrides --slots)")
     parser.add_argument("--no-threads", action="store_true", help="skip the thread-pool baseline")
     parser.add_argument("--quick", action="store_true", help="~30 s smoke run")
-    parser.add_argument("--worker", choices=["ours", "threads"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ray", action="store_true", help="also run through the Ray executor (2 workers)"
+    )
+    parser.add_argument("--worker", choices=["ours", "threads", "ray"], help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        work = worker_ours if args.worker == "ours" else worker_threads
+        work = {"ours": worker_ours, "threads": worker_threads, "ray": worker_ray}[args.worker]
         result = work(args.base_url, int(args.concurrency), int(args.episodes))
         print(json.dumps(asdict(result)))
         return
@@ -431,6 +445,8 @@ def main(argv: list[str] | None = None) -> None:
         for c in levels:
             episodes = args.episodes or int(args.slots * c)
             impls = ["ours"] if args.no_threads else ["ours", "threads"]
+            if args.ray:
+                impls.append("ray")
             for impl in impls:
                 m, load = measure(server, impl, c, episodes)
                 results.setdefault(c, {})[impl] = m
@@ -443,6 +459,13 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"  ours/threads C={c}: throughput x{speed:.2f}, CPU per call x{cpu:.2f},"
                     f" RSS per live episode x{rss:.2f}"
+                )
+            if "ray" in results[c]:
+                ray, ours = results[c]["ray"], results[c]["ours"]
+                print(
+                    f"  ray/local C={c}: efficiency {ray.ratio(args.latency_s):.3f} vs"
+                    f" {ours.ratio(args.latency_s):.3f} (throughput x"
+                    f"{ray.episodes_per_s / ours.episodes_per_s:.2f}; ray CPU is the driver's)"
                 )
     finally:
         server.stop()
