@@ -6,10 +6,23 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domains.state import Record, Tables
 from runtime.errors import DomainError
+
+
+class StrictRecord(BaseModel):
+    """Strict, closed records: a typo in a field name is a data error, not silent data."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class PersonName(StrictRecord):
+    """A user's name, as both shipped domains store it."""
+
+    first_name: str
+    last_name: str
 
 
 class DataError(DomainError):

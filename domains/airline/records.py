@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from domains.data import PersonName, StrictRecord
 
 Money = int | float
 Cabin = Literal["basic_economy", "economy", "business"]
@@ -29,20 +31,7 @@ FREE_BAGS: Final[dict[str, dict[str, int]]] = {
 }
 
 
-class _Record(BaseModel):
-    """Strict, closed records: a typo in a field name is a data error, not silent data."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class Name(_Record):
-    """A user's name."""
-
-    first_name: str
-    last_name: str
-
-
-class Address(_Record):
+class Address(StrictRecord):
     """A postal address; tau-bench files say `province` where the spec says `state`."""
 
     address1: str
@@ -61,7 +50,7 @@ class Address(_Record):
         return self
 
 
-class Passenger(_Record):
+class Passenger(StrictRecord):
     """A traveller: on a reservation or saved in a profile."""
 
     first_name: str
@@ -69,7 +58,7 @@ class Passenger(_Record):
     dob: str
 
 
-class CreditCard(_Record):
+class CreditCard(StrictRecord):
     """A credit card payment method."""
 
     source: Literal["credit_card"]
@@ -78,7 +67,7 @@ class CreditCard(_Record):
     id: str
 
 
-class GiftCard(_Record):
+class GiftCard(StrictRecord):
     """A gift card payment method with its remaining amount."""
 
     source: Literal["gift_card"]
@@ -86,7 +75,7 @@ class GiftCard(_Record):
     id: str
 
 
-class Certificate(_Record):
+class Certificate(StrictRecord):
     """A travel certificate: used once, whatever part of its amount is spent."""
 
     source: Literal["certificate"]
@@ -97,10 +86,10 @@ class Certificate(_Record):
 PaymentMethod = Annotated[CreditCard | GiftCard | Certificate, Field(discriminator="source")]
 
 
-class UserRecord(_Record):
+class UserRecord(StrictRecord):
     """A record of `users.json`."""
 
-    name: Name
+    name: PersonName
     address: Address
     email: str
     dob: str
@@ -120,7 +109,7 @@ class UserRecord(_Record):
         return self
 
 
-class CabinCounts(_Record):
+class CabinCounts(StrictRecord):
     """A number per cabin: seats left or prices."""
 
     basic_economy: Money
@@ -128,7 +117,7 @@ class CabinCounts(_Record):
     business: Money
 
 
-class FlightDate(_Record):
+class FlightDate(StrictRecord):
     """A flight's record for one date; only `available` dates carry seats and prices."""
 
     status: FlightStatus
@@ -147,7 +136,7 @@ class FlightDate(_Record):
         return self
 
 
-class FlightRecord(_Record):
+class FlightRecord(StrictRecord):
     """A record of `flights.json`: a daily flight and its per-date records."""
 
     flight_number: str
@@ -158,7 +147,7 @@ class FlightRecord(_Record):
     dates: dict[str, FlightDate]
 
 
-class Segment(_Record):
+class Segment(StrictRecord):
     """One flight of a reservation."""
 
     origin: str
@@ -168,14 +157,14 @@ class Segment(_Record):
     price: Money
 
 
-class Payment(_Record):
+class Payment(StrictRecord):
     """A payment (positive) or refund (negative) of a reservation."""
 
     payment_id: str
     amount: Money
 
 
-class ReservationRecord(_Record):
+class ReservationRecord(StrictRecord):
     """A record of `reservations.json`; `status` appears when it is cancelled."""
 
     reservation_id: str

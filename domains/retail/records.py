@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from domains.data import PersonName, StrictRecord
 
 Money = int | float
 Options = dict[str, str]
@@ -26,20 +28,7 @@ OrderStatus = Literal[
 CANCEL_REASONS = ("no longer needed", "ordered by mistake")
 
 
-class _Record(BaseModel):
-    """Strict, closed records: a typo in a field name is a data error, not silent data."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class Name(_Record):
-    """A user's name."""
-
-    first_name: str
-    last_name: str
-
-
-class Address(_Record):
+class Address(StrictRecord):
     """A postal address; zip is a string."""
 
     address1: str
@@ -50,7 +39,7 @@ class Address(_Record):
     zip: str
 
 
-class CreditCard(_Record):
+class CreditCard(StrictRecord):
     """A credit card payment method."""
 
     source: Literal["credit_card"]
@@ -59,14 +48,14 @@ class CreditCard(_Record):
     id: str
 
 
-class Paypal(_Record):
+class Paypal(StrictRecord):
     """A PayPal payment method."""
 
     source: Literal["paypal"]
     id: str
 
 
-class GiftCard(_Record):
+class GiftCard(StrictRecord):
     """A gift card payment method with its balance."""
 
     source: Literal["gift_card"]
@@ -77,10 +66,10 @@ class GiftCard(_Record):
 PaymentMethod = Annotated[CreditCard | Paypal | GiftCard, Field(discriminator="source")]
 
 
-class UserRecord(_Record):
+class UserRecord(StrictRecord):
     """A record of `users.json`."""
 
-    name: Name
+    name: PersonName
     address: Address
     email: str
     payment_methods: dict[str, PaymentMethod]
@@ -97,7 +86,7 @@ class UserRecord(_Record):
         return self
 
 
-class OrderItem(_Record):
+class OrderItem(StrictRecord):
     """One line of an order."""
 
     name: str
@@ -107,14 +96,14 @@ class OrderItem(_Record):
     options: Options
 
 
-class Fulfillment(_Record):
+class Fulfillment(StrictRecord):
     """A shipment: its tracking ids and the items it carries."""
 
     tracking_id: list[str]
     item_ids: list[str]
 
 
-class Transaction(_Record):
+class Transaction(StrictRecord):
     """A payment or refund of an order."""
 
     transaction_type: Literal["payment", "refund"]
@@ -122,7 +111,7 @@ class Transaction(_Record):
     payment_method_id: str
 
 
-class OrderRecord(_Record):
+class OrderRecord(StrictRecord):
     """A record of `orders.json`, with the optional fields the write tools add."""
 
     order_id: str
@@ -141,7 +130,7 @@ class OrderRecord(_Record):
     exchange_price_difference: Money | None = None
 
 
-class Variant(_Record):
+class Variant(StrictRecord):
     """One purchasable variant of a product."""
 
     item_id: str
@@ -150,7 +139,7 @@ class Variant(_Record):
     price: Money
 
 
-class ProductRecord(_Record):
+class ProductRecord(StrictRecord):
     """A record of `products.json`."""
 
     name: str
