@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fuzz_support import check_arbitrary_call, check_call_sequence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from retail_fixtures import retail_env, retail_tables
 
-from domains.environment import Environment
 from domains.retail import TOOLS
 from domains.retail.records import SCHEMAS
 
@@ -87,29 +87,12 @@ calls = st.sampled_from([t.name for t in TOOLS]).flatmap(
 )
 
 
-def _assert_records_valid(env: Environment) -> None:
-    for change in env.diff():
-        if change.after is not None:
-            SCHEMAS[change.table].model_validate(change.after)
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(calls, min_size=1, max_size=6))
 def test_any_call_sequence_returns_results_and_failed_calls_change_nothing(
     sequence: list[tuple[str, dict[str, Any]]],
 ) -> None:
-    env = BASE.fork()
-    for name, args in sequence:
-        before = env.fingerprint()
-        result = env.call(name, args)
-        assert "internal error" not in result.output
-        if not result.ok:
-            assert result.output.startswith("Error: ")
-            assert env.fingerprint() == before
-        elif not env.domain.tools[name].writes:
-            assert env.fingerprint() == before
-    _assert_records_valid(env)
-    assert BASE.diff() == []
+    check_call_sequence(BASE, sequence, SCHEMAS)
 
 
 @settings(max_examples=100, deadline=None)
@@ -117,9 +100,4 @@ def test_any_call_sequence_returns_results_and_failed_calls_change_nothing(
     st.sampled_from([t.name for t in TOOLS]), st.dictionaries(st.text(max_size=8), junk, max_size=4)
 )
 def test_arbitrary_argument_dicts_never_raise(name: str, args: dict[str, Any]) -> None:
-    env = BASE.fork()
-    before = env.fingerprint()
-    result = env.call(name, args)
-    assert "internal error" not in result.output
-    if not result.ok:
-        assert env.fingerprint() == before
+    check_arbitrary_call(BASE, name, args)
