@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("target", help="a playbook, a run directory or a store file")
     resume.add_argument("--run-id", help="which run in the store (default: latest unfinished)")
     resume.add_argument("--no-progress", action="store_true")
+    resume.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="redo items that failed (endpoint down, step crashed); rejected items stay",
+    )
     add_logging(resume)
 
     sub.add_parser("schema", help="print the playbook JSON Schema")
@@ -105,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in {"export", "report"}:
             return _export(args)
         loaded = _load_for(args)
+        if getattr(args, "retry_failed", False):
+            forgotten = anyio.run(_forget_failed, loaded)
+            print(f"retrying {forgotten} failed items", file=sys.stderr)
         summary = _run_with_progress(loaded, no_progress=args.no_progress)
     except ApigenError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -115,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_summary(summary)
     anyio.run(_print_details, Path(summary.store_path), summary.run_id, loaded)
     return 0
+
+
+async def _forget_failed(loaded: LoadedPlaybook) -> int:
+    store_file = resolve_store_path(loaded.playbook.store_path)
+    async with Store.open(store_file) as store:
+        return await store.forget_failed(loaded.playbook.run_id)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -155,6 +155,27 @@ class Store:
             )
         )
 
+    async def forget_failed(self, run_id: str) -> int:
+        """Drop the run's failed items (with their results and events) so a resume redoes them.
+
+        Failed means the work could not be done (an endpoint was down, a step crashed), not
+        that it was judged and rejected; rejected items stay.
+        """
+        failed = "SELECT phase, item_key FROM work_items WHERE run_id=? AND status='failed'"
+        rows = await self._fetchall(failed, (run_id,))
+        if not rows:
+            return 0
+        statements: list[Statement] = [
+            (
+                f"DELETE FROM {table} WHERE run_id=? AND (phase, item_key) IN ({failed})",
+                (run_id, run_id),
+            )
+            for table in ("results", "events")
+        ]
+        statements.append(("DELETE FROM work_items WHERE run_id=? AND status='failed'", (run_id,)))
+        await self._submit(_Unit(statements))
+        return len(rows)
+
     async def commit_item(self, item: ItemCommit) -> bool:
         """Commit one work item with its results and events atomically.
 

@@ -126,3 +126,47 @@ def test_the_console_script_has_the_same_interface(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ran small-" in result.stdout
+
+
+FLAKY_PLUGIN = '''
+from pathlib import Path
+
+from runtime.steps import Step, StepOutcome
+
+
+class Flaky(Step):
+    """Errors (as an unreachable endpoint would) until the file `up` exists."""
+
+    async def run(self, episode):
+        if Path("up").exists():
+            return StepOutcome.ok()
+        return StepOutcome.error("endpoint down")
+
+
+def register(extensions):
+    extensions.steps.register("flaky", Flaky)
+'''
+
+FLAKY = """\
+name: flaky
+plugins: [flakyplug]
+phases:
+  - name: p
+    episodes: 4
+    steps: [{kind: flaky}]
+"""
+
+
+def test_resume_retry_failed_redoes_only_failed_items(tmp_path: Path) -> None:
+    (tmp_path / "flakyplug.py").write_text(FLAKY_PLUGIN)
+    playbook = _playbook(tmp_path, FLAKY)
+    first = _cli("run", str(playbook), "--no-progress", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "failed 4" in first.stdout
+    (tmp_path / "up").write_text("")
+    plain = _cli("resume", str(playbook), "--no-progress", cwd=tmp_path)
+    assert "0 episodes" in plain.stdout and "failed 4" in plain.stdout
+    retried = _cli("resume", str(playbook), "--no-progress", "--retry-failed", cwd=tmp_path)
+    assert retried.returncode == 0, retried.stderr
+    assert "retrying 4 failed items" in retried.stderr
+    assert "accepted 4" in retried.stdout

@@ -189,3 +189,18 @@ async def test_the_funnel_counts_attempts_per_stage_in_stage_order(tmp_path: Pat
         by_attempt = await store.accepted_by_attempt("r1")
     assert funnel == {"p": [("format", 4, 3), ("review", 3, 2)]}
     assert by_attempt == {"p": {1: 1, 2: 1}}
+
+
+async def test_forgetting_failed_items_keeps_accepted_and_rejected_ones(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        await store.commit_item(_item("ok", 1))
+        await store.commit_item(_item("judged", 2, status="rejected"))
+        await store.commit_item(_item("crashed", 3, status="failed"))
+        assert await store.forget_failed("r1") == 1
+        assert await store.forget_failed("r1") == 0
+        keys = await store.committed_keys("r1", "p")
+        results = {r.item_key for r in await store.results("r1", "p")}
+        events = {row["item_key"] for row in await store.events("r1", event="step")}
+    assert keys == {"ok", "judged"}
+    assert results == events == {"ok", "judged"}
