@@ -52,6 +52,19 @@ class DomainCatalog:
 
 
 @dataclass(frozen=True)
+class PlaybookFile:
+    """Where the running playbook lives: relative paths in it resolve against its folder."""
+
+    path: Path | None
+
+    def resolve(self, relative: str) -> Path:
+        candidate = Path(relative)
+        if candidate.is_absolute() or self.path is None:
+            return candidate
+        return self.path.parent / candidate
+
+
+@dataclass(frozen=True)
 class AgentRoster:
     """Role -> agent config; roles the playbook leaves out use the `default` model."""
 
@@ -152,11 +165,13 @@ async def load_domains(playbook: Playbook) -> DomainCatalog:
 
 @asynccontextmanager
 async def agent_resources_hook(context: RunContext) -> AsyncIterator[None]:
-    """Provide the domain catalog, the agent roster and the templates for this run."""
+    """Provide the domain catalog, the agent roster, the playbook's location and templates."""
     playbook = context.playbook
     context.resources.provide(DomainCatalog, await load_domains(playbook))
     default_model = "default" if "default" in playbook.models else next(iter(playbook.models))
     context.resources.provide(AgentRoster, AgentRoster(dict(playbook.agents), default_model))
-    base_dir = Path(context.playbook_path).parent if context.playbook_path else Path.cwd()
+    located = PlaybookFile(Path(context.playbook_path) if context.playbook_path else None)
+    context.resources.provide(PlaybookFile, located)
+    base_dir = located.path.parent if located.path else Path.cwd()
     context.resources.provide(Templates, Templates(base_dir))
     yield

@@ -10,10 +10,6 @@ stored items (see `agents.passk`), never while trials are still running.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -26,13 +22,12 @@ from agents.dialogue_script import assistant_script, human_script
 from agents.human import HumanSimulator, TurnJudge
 from agents.passk import Keep
 from agents.personas import DEFAULT_PERSONAS
-from agents.resources import DomainCatalog
+from agents.resources import DomainCatalog, PlaybookFile
 from agents.step_base import BLUEPRINT, AgentStep, record_funnel
 from agents.transcript import EndReason, Transcript
 from agents.verify import verify_trajectory
 from domains.base import Task
 from domains.environment import Environment
-from runtime.engine import RunContext
 from runtime.errors import ApigenError
 from runtime.playbook import PhaseConfig
 from runtime.plugins import Extensions
@@ -44,27 +39,6 @@ DEFAULT_BEST_OF = 4
 FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
 
 _TASKS = TypeAdapter(list[Task])
-
-
-@dataclass(frozen=True)
-class PlaybookFile:
-    """Where the running playbook lives: relative paths in step params resolve against it."""
-
-    path: Path | None
-
-    def resolve(self, relative: str) -> Path:
-        candidate = Path(relative)
-        if candidate.is_absolute() or self.path is None:
-            return candidate
-        return self.path.parent / candidate
-
-
-@asynccontextmanager
-async def playbook_file_hook(context: RunContext) -> AsyncIterator[None]:
-    """Provide the playbook's location to steps."""
-    path = Path(context.playbook_path) if context.playbook_path else None
-    context.resources.provide(PlaybookFile, PlaybookFile(path))
-    yield
 
 
 class LoadTaskParams(StepParams):
@@ -325,4 +299,3 @@ def register_trajectory_steps(extensions: Extensions) -> None:
     extensions.steps.register("load_task", LoadTaskStep)
     extensions.steps.register("converse", ConverseStep)
     extensions.steps.register("verify", VerifyStep)
-    extensions.run_hooks.append(playbook_file_hook)
