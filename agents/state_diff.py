@@ -27,17 +27,3 @@ def render_diff(changes: Sequence[RecordChange], context: int = 2) -> str:
         )
         parts.append("\n".join(hunk))
     return "\n".join(parts)
-
-
-def summarize_changes(changes: Sequence[RecordChange]) -> list[str]:
-    """`table/key: added|deleted|changed` for each change: short enough for a reason string."""
-    summary = []
-    for change in changes:
-        if change.before is None:
-            kind = "added"
-        elif change.after is None:
-            kind = "deleted"
-        else:
-            kind = "changed"
-        summary.append(f"{change.table}/{change.key}: {kind}")
-    return summary
