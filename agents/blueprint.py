@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domains.base import Action, Task
+from domains.base import Action
 
 
 class Provenance(BaseModel):
@@ -33,14 +33,6 @@ class Blueprint(BaseModel):
     actions: list[Action] = Field(min_length=1)
     outputs: list[str] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
-
-    def as_task(self) -> Task:
-        return Task(
-            user_id=self.user_id,
-            instruction=self.instruction,
-            actions=list(self.actions),
-            outputs=list(self.outputs),
-        )
 
     def action_dicts(self) -> list[dict[str, Any]]:
         return [action.model_dump() for action in self.actions]

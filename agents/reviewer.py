@@ -30,10 +30,6 @@ class CommitteeResult:
     feedback: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    @property
-    def valid_reviews(self) -> list[Review]:
-        return [review for review in self.reviews if review is not None]
-
 
 class Committee:
     """Reviewers (one model each, repeated as needed), an aggregation rule, a summariser."""

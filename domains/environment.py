@@ -37,9 +37,6 @@ class ToolResult:
     writes: bool = False
     changed: bool = False
 
-    def as_action(self) -> dict[str, Any]:
-        return {"name": self.name, "kwargs": self.arguments}
-
 
 def render_output(value: Any) -> str:
     """Text an agent sees for a tool's return value: strings as they are, the rest as JSON."""

@@ -131,10 +131,6 @@ class State:
 
     # -- reads ------------------------------------------------------------------------------
 
-    @property
-    def table_names(self) -> list[str]:
-        return list(self._base.tables)
-
     def _lookup(self, table: str, key: str) -> Change | None:
         address = (table, key)
         if self._staged is not None and address in self._staged:
@@ -255,10 +251,6 @@ class State:
             table: {key: copy_json(record) for key, record in self.items(table)}
             for table in self._base.tables
         }
-
-    @property
-    def changed_count(self) -> int:
-        return len(self._changes)
 
     def _check_table(self, table: str) -> None:
         if table not in self._base.tables:
