@@ -43,8 +43,7 @@ class Tool(Generic[A]):
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-tool schema of this tool."""
-        parameters = self.args_model.model_json_schema()
-        parameters.pop("title", None)
+        parameters = _without_titles(self.args_model.model_json_schema())
         parameters.setdefault("properties", {})
         parameters.setdefault("required", [])
         return {
@@ -55,6 +54,30 @@ class Tool(Generic[A]):
                 "parameters": parameters,
             },
         }
+
+
+_NAME_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+
+
+def _without_titles(schema: Any) -> Any:
+    """The schema without pydantic's generated `title`s: noise to a model, and sent each call.
+
+    Keys of `properties` (and other name maps) are argument names, kept even if one is
+    called "title"; only the `title` annotation of a schema object goes.
+    """
+    if isinstance(schema, list):
+        return [_without_titles(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in _NAME_MAPS and isinstance(value, dict):
+            cleaned[key] = {name: _without_titles(sub) for name, sub in value.items()}
+        else:
+            cleaned[key] = _without_titles(value)
+    return cleaned
 
 
 def tool(*, writes: bool = False, name: str | None = None) -> Callable[[ToolFunction[A]], Tool[A]]:

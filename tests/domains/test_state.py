@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from domains.state import State, full_hash
+from domains.tools import ToolArgs, tool
 
 
 def _tables() -> dict[str, dict[str, dict[str, Any]]]:
@@ -148,3 +150,25 @@ def test_a_change_of_json_type_is_a_change() -> None:
         state.write("t", "k")["v"] = True
     assert state.last_transaction_changed
     assert [change.after for change in state.diff()] == [{"v": True}]
+
+
+class _Inner(BaseModel):
+    due: str
+
+
+class _TitledArgs(ToolArgs):
+    title: str
+    when: _Inner
+
+
+@tool()
+def _add(state: State, args: _TitledArgs) -> str:
+    """Add something."""
+    return args.title
+
+
+def test_tool_schemas_carry_no_generated_titles_but_keep_an_argument_named_title() -> None:
+    parameters = _add.schema()["function"]["parameters"]
+    assert "title" in parameters["properties"]
+    assert "title" not in parameters["properties"]["title"]
+    assert all("title" not in definition for definition in parameters["$defs"].values())
