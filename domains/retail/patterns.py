@@ -95,30 +95,15 @@ class ModifyPendingOrderItems(RetailPattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """Lookup, order details, product details, one modification with every item."""
-        found = order_and_draft(env, rng, key)
-        swaps = pick_swaps(env, rng, found[0]) if found else None
-        if found is None or swaps is None:
-            return None
-        (order, draft), (old, new) = found, swaps
-        old_ids, new_ids = [item["item_id"] for item in old], [v["item_id"] for v in new]
-        methods = payment_options(
-            env, order["user_id"], price_difference(env.state, order, old_ids, new_ids)
+        return _swap_task(
+            env,
+            rng,
+            key,
+            tool="modify_pending_order_items",
+            goal=f"For your pending order {key}, ",
+            payment="Any price difference goes through {}.",
+            round_difference=False,
         )
-        if not methods:
-            return None
-        method_id, method = rng.choice(methods)
-        draft.goals.append(f"For your pending order {key}, {swap_goals(old, new)}")
-        draft.goals.append(f"Any price difference goes through {describe_method(method)}.")
-        draft.call("get_order_details", order_id=key)
-        read_products(draft, old)
-        draft.call(
-            "modify_pending_order_items",
-            order_id=key,
-            item_ids=old_ids,
-            new_item_ids=new_ids,
-            payment_method_id=method_id,
-        )
-        return draft.task(rng)
 
 
 class ModifyPendingOrderAddress(RetailPattern):
@@ -236,29 +221,15 @@ class ExchangeDeliveredItems(RetailPattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """Lookup, order details, product details, one exchange with every item."""
-        found = order_and_draft(env, rng, key)
-        swaps = pick_swaps(env, rng, found[0]) if found else None
-        if found is None or swaps is None:
-            return None
-        (order, draft), (old, new) = found, swaps
-        old_ids, new_ids = [item["item_id"] for item in old], [v["item_id"] for v in new]
-        difference = round(price_difference(env.state, order, old_ids, new_ids), 2)
-        methods = payment_options(env, order["user_id"], difference)
-        if not methods:
-            return None
-        method_id, method = rng.choice(methods)
-        draft.goals.append(f"For your delivered order {key}, {swap_goals(old, new)}")
-        draft.goals.append(f"Settle any price difference with {describe_method(method)}.")
-        draft.call("get_order_details", order_id=key)
-        read_products(draft, old)
-        draft.call(
-            "exchange_delivered_order_items",
-            order_id=key,
-            item_ids=old_ids,
-            new_item_ids=new_ids,
-            payment_method_id=method_id,
+        return _swap_task(
+            env,
+            rng,
+            key,
+            tool="exchange_delivered_order_items",
+            goal=f"For your delivered order {key}, ",
+            payment="Settle any price difference with {}.",
+            round_difference=True,
         )
-        return draft.task(rng)
 
 
 class ModifyUserAddress(RetailPattern):
@@ -384,3 +355,44 @@ PATTERNS: tuple[RetailPattern, ...] = (
     OrderTotalThenAddress(),
     CancelOneReturnAnother(),
 )
+
+
+def _swap_task(
+    env: Environment,
+    rng: random.Random,
+    key: str,
+    *,
+    tool: str,
+    goal: str,
+    payment: str,
+    round_difference: bool,
+) -> Task | None:
+    """An item swap (modification or exchange) in one call, paid with a method that covers it.
+
+    The exchange tool checks the difference rounded to cents, the modification unrounded.
+    """
+    found = order_and_draft(env, rng, key)
+    swaps = pick_swaps(env, rng, found[0]) if found else None
+    if found is None or swaps is None:
+        return None
+    (order, draft), (old, new) = found, swaps
+    old_ids, new_ids = [item["item_id"] for item in old], [v["item_id"] for v in new]
+    difference = price_difference(env.state, order, old_ids, new_ids)
+    methods = payment_options(
+        env, order["user_id"], round(difference, 2) if round_difference else difference
+    )
+    if not methods:
+        return None
+    method_id, method = rng.choice(methods)
+    draft.goals.append(goal + swap_goals(old, new))
+    draft.goals.append(payment.format(describe_method(method)))
+    draft.call("get_order_details", order_id=key)
+    read_products(draft, old)
+    draft.call(
+        tool,
+        order_id=key,
+        item_ids=old_ids,
+        new_item_ids=new_ids,
+        payment_method_id=method_id,
+    )
+    return draft.task(rng)
