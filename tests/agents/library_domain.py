@@ -213,3 +213,16 @@ class LibraryDomain(Domain):
 
     def subject_context(self, env: Environment, subject_id: str) -> SubjectContext:
         return SubjectContext(subject_id, {"user": env.state.get("users", subject_id)})
+
+
+BORROW_TASK = {
+    "user_id": "u1",
+    "instruction": "You are reader1@example.com. You want to borrow book b2 and its title.",
+    "actions": [
+        {"name": "find_user", "kwargs": {"email": "reader1@example.com"}},
+        {"name": "get_book", "kwargs": {"book_id": "b2"}},
+        {"name": "borrow_book", "kwargs": {"user_id": "u1", "book_id": "b2"}},
+    ],
+    "outputs": ["Book 2"],
+}
+"""A task conversation tests play: look the reader up, check the book, lend it."""

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 from autogen_core.models import ChatCompletionClient, CreateResult, ModelInfo, RequestUsage
-from library_domain import LibraryDomain
+from library_domain import BORROW_TASK, LibraryDomain
 
 from agents.assistant import Assistant, tool_schemas
 from agents.blueprint import Blueprint
@@ -31,18 +31,7 @@ pytestmark = pytest.mark.anyio
 DOMAIN = LibraryDomain()
 WRITES = set(DOMAIN.write_tools())
 STOP = "###STOP###"
-BORROW = Blueprint.model_validate(
-    {
-        "user_id": "u1",
-        "instruction": "You are reader1@example.com. You want to borrow book b2 and its title.",
-        "actions": [
-            {"name": "find_user", "kwargs": {"email": "reader1@example.com"}},
-            {"name": "get_book", "kwargs": {"book_id": "b2"}},
-            {"name": "borrow_book", "kwargs": {"user_id": "u1", "book_id": "b2"}},
-        ],
-        "outputs": ["Book 2"],
-    }
-)
+BORROW = Blueprint.model_validate(BORROW_TASK)
 
 
 @pytest.fixture

@@ -29,25 +29,14 @@ from agents.verify import verify_trajectory
 from domains.environment import Environment
 from runtime.model_config import ModelConfig
 from runtime.store import Store
-from tests.agents.library_domain import LibraryDomain
+from tests.agents.library_domain import BORROW_TASK, LibraryDomain
 
 pytestmark = pytest.mark.anyio
 
 DOMAIN = LibraryDomain()
 WRITES = set(DOMAIN.write_tools())
 STOP = "###STOP###"
-BORROW = Blueprint.model_validate(
-    {
-        "user_id": "u1",
-        "instruction": "You are reader1@example.com. You want to borrow book b2 and its title.",
-        "actions": [
-            {"name": "find_user", "kwargs": {"email": "reader1@example.com"}},
-            {"name": "get_book", "kwargs": {"book_id": "b2"}},
-            {"name": "borrow_book", "kwargs": {"user_id": "u1", "book_id": "b2"}},
-        ],
-        "outputs": ["Book 2"],
-    }
-)
+BORROW = Blueprint.model_validate(BORROW_TASK)
 
 
 @pytest.fixture
