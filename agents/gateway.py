@@ -21,12 +21,15 @@ from typing import Any, Literal
 
 import anyio
 import openai
+import orjson
 import structlog
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
 
+from agents.http11 import HttpConnectError, HttpProtocolError, HttpStatusError
 from agents.models import build_clients, endpoint, request_identity
+from agents.openai_wire import wire_messages
 from agents.scenario import SCENARIO_ARG, SimScenario
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
 from runtime.engine import RunContext
@@ -115,6 +118,8 @@ class ModelGateway:
         self._store = store
         self._run_id = run_id
         self._rng = random.Random()
+        self._cached_keys: set[str] | None = None  # loaded on first use, then kept current
+        self._cache_index_lock = anyio.Lock()
         given = clients or {}
         self._endpoints = {
             name: _Endpoint(
@@ -223,7 +228,17 @@ class ModelGateway:
             args["extra_body"] = {**args.get("extra_body", {}), SCENARIO_ARG: dumped}
         return args
 
+    async def _cache_index(self) -> set[str]:
+        """The keys the store holds answers for: most lookups miss, and a miss costs no query."""
+        if self._cached_keys is None:
+            async with self._cache_index_lock:
+                if self._cached_keys is None:
+                    self._cached_keys = await self._store.cached_keys()
+        return self._cached_keys
+
     async def _cached(self, target: _Endpoint, key: str, call: CallContext) -> CreateResult | None:
+        if key not in await self._cache_index():
+            return None
         stored = await self._store.cached_response(key)
         if stored is None:
             return None
@@ -336,6 +351,7 @@ class ModelGateway:
     ) -> None:
         result = outcome.result
         await self._record(target, key, call, "ok", attempt, latency, result=result)
+        (await self._cache_index()).add(key)
         _log.debug(
             "model.call",
             model=target.name,
@@ -415,46 +431,56 @@ def request_key(
     json_output: JsonOutput,
     args: Mapping[str, Any],
 ) -> str:
-    """sha256 of the canonical JSON of everything that shapes the answer (never secrets)."""
+    """sha256 of the canonical JSON of everything that shapes the answer (never secrets).
+
+    Messages count in their wire form: what reaches the model, not autogen's bookkeeping.
+    """
     if isinstance(json_output, type):
         output: Any = {"schema": json_output.model_json_schema()}
     else:
         output = json_output
     payload = {
         "model": identity,
-        "messages": [message.model_dump(mode="json") for message in messages],
+        "messages": wire_messages(messages),
         "tools": [tool_schema(tool) for tool in tools],
         "tool_choice": tool_choice if isinstance(tool_choice, str) else tool_choice.name,
         "json_output": output,
         "args": args,
     }
     try:
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError as exc:
         raise ModelError(str(identity.get("name", "")), f"request is not JSON: {exc}") from exc
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def classify(exc: BaseException) -> tuple[bool, str, float | None]:
     """(retryable, reason, server's Retry-After seconds) for a failed call."""
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         return True, "timeout", None
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, HttpConnectError | openai.APIConnectionError):
         return True, _safe(f"connection error: {exc}"), None
-    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
+    if isinstance(exc, HttpProtocolError | json.JSONDecodeError):
         return True, _safe(f"malformed response: {exc}"), None
-    if isinstance(exc, openai.RateLimitError):
-        return True, "rate limited (HTTP 429)", _retry_after(exc)
+    if isinstance(exc, openai.APIResponseValidationError):
+        return True, _safe(f"malformed response: {exc}"), None
+    if isinstance(exc, HttpStatusError):
+        return _status(exc.status, exc.message, exc.retry_after)
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status >= 500:
-            return True, f"server error (HTTP {status})", None
-        return False, _safe(f"HTTP {status}: {exc.message}"), None
+        return _status(exc.status_code, exc.message, exc.response.headers.get("retry-after"))
     return False, _safe(f"{type(exc).__name__}: {exc}"), None
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after")
+def _status(status: int, message: str, retry_after: str | None) -> tuple[bool, str, float | None]:
+    """429 and 5xx are worth retrying (a 429 no sooner than its Retry-After); others not."""
+    if status == 429:
+        return True, "rate limited (HTTP 429)", _seconds(retry_after)
+    if status >= 500:
+        return True, f"server error (HTTP {status})", None
+    return False, _safe(f"HTTP {status}: {message}"), None
+
+
+def _seconds(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
     except ValueError:

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import httpx2
 from autogen_core.models import ChatCompletionClient, ModelInfo
 from autogen_ext.models.openai import OpenAIChatCompletionClient
+from autogen_ext.models.openai._model_info import get_info as known_model_info
 
+from agents.openai_native import NativeOpenAIClient
 from agents.simulated import SIMULATED_MODEL_INFO, SimulatedChatCompletionClient
 from runtime.errors import ModelError
 from runtime.log import redact_secrets
@@ -32,6 +34,7 @@ DEFAULT_MODEL_INFO = ModelInfo(
 DEFAULT_OPENAI_KEY_ENV = "OPENAI_API_KEY"
 _LOOPBACK_KEY = "sk-loopback-no-key"
 _RUNTIME_FIELDS = {
+    "client",
     "api_key_env",
     "timeout_s",
     "max_concurrency",
@@ -51,6 +54,8 @@ def build_client(name: str, config: ModelConfig) -> ChatCompletionClient:
         return SimulatedChatCompletionClient(
             config.model, faults=config.faults, model_info=_model_info(config, simulated=True)
         )
+    if config.provider == "openai" and config.client == "native":
+        return _native_client(name, config)
     if config.provider == "openai":
         return _openai_client(name, config)
     if "." in config.provider:
@@ -102,9 +107,9 @@ at once gets several clients (shards) of this many connections instead of one hu
 
 
 def build_clients(name: str, config: ModelConfig) -> list[ChatCompletionClient]:
-    """One client, or for an OpenAI-compatible endpoint one per `CONNECTIONS_PER_CLIENT`
+    """One client, or for autogen-ext's OpenAI client one per `CONNECTIONS_PER_CLIENT`
     calls in flight; the gateway spreads calls over them."""
-    if config.provider != "openai":
+    if config.provider != "openai" or config.client == "native":
         return [build_client(name, config)]
     shards = math.ceil(config.max_concurrency / CONNECTIONS_PER_CLIENT)
     return [_openai_client(name, config, shards) for _ in range(shards)]
@@ -121,6 +126,25 @@ def _http_client(config: ModelConfig, shards: int) -> httpx2.AsyncClient:
         limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
         timeout=httpx2.Timeout(config.timeout_s),
     )
+
+
+def _native_client(name: str, config: ModelConfig) -> ChatCompletionClient:
+    defaults = {
+        field: getattr(config, field)
+        for field in ("temperature", "max_tokens", "seed")
+        if getattr(config, field) is not None
+    }
+    try:
+        return NativeOpenAIClient(
+            model=config.model,
+            base_url=config.base_url or "https://api.openai.com/v1",
+            api_key=_api_key(name, config),
+            model_info=_native_model_info(config),
+            defaults=defaults,
+            max_connections=config.max_concurrency,
+        )
+    except ValueError as exc:
+        raise ModelError(endpoint(config), f"model {name!r}: {exc}") from exc
 
 
 def _openai_client(name: str, config: ModelConfig, shards: int = 1) -> ChatCompletionClient:
@@ -179,6 +203,16 @@ def _api_key(name: str, config: ModelConfig) -> str:
             f"model {name!r}: environment variable {variable} (api_key_env) is not set",
         )
     return value
+
+
+def _native_model_info(config: ModelConfig) -> ModelInfo:
+    """What autogen-ext knows of an OpenAI model name, else the defaults; config wins."""
+    if config.model_info is None:
+        try:
+            return known_model_info(config.model)
+        except ValueError:
+            pass
+    return _model_info(config, simulated=False)
 
 
 def _model_info(config: ModelConfig, *, simulated: bool) -> ModelInfo:

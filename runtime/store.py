@@ -380,6 +380,11 @@ class Store:
             counts.setdefault(row["phase"], {})[row["attempts"]] = row["n"]
         return counts
 
+    async def cached_keys(self) -> set[str]:
+        """Every request key with a cached response (lets a caller skip lookups that miss)."""
+        rows = await self._fetchall("SELECT request_key FROM model_cache")
+        return {str(row[0]) for row in rows}
+
     async def cached_response(self, request_key: str) -> str | None:
         """The cached response for a model request key, if one was ever stored."""
         rows = await self._fetchall(

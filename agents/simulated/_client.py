@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
-from autogen_core import CancellationToken
+from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import (
     ChatCompletionClient,
     CreateResult,
@@ -86,7 +86,7 @@ class SimulatedChatCompletionClient(ChatCompletionClient):
             played = play(scenario, assistant_turns(messages), rates, names)
         usage = RequestUsage(
             prompt_tokens=prompt_tokens(messages, tools),
-            completion_tokens=estimate_tokens(_content_text(played.content)),
+            completion_tokens=estimate_tokens(completion_text(played.content)),
         )
         self._total = RequestUsage(
             prompt_tokens=self._total.prompt_tokens + usage.prompt_tokens,
@@ -168,7 +168,8 @@ class SimulatedChatCompletionClient(ChatCompletionClient):
         return self._model_info
 
 
-def _content_text(content: str | list[Any]) -> str:
+def completion_text(content: str | list[FunctionCall]) -> str:
+    """An answer's text as completion tokens are counted (tool calls as name + arguments JSON)."""
     if isinstance(content, str):
         return content
     return json.dumps([{"name": c.name, "arguments": c.arguments} for c in content])

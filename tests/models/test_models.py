@@ -6,6 +6,7 @@ import pytest
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 
 from agents.models import build_client, endpoint, is_loopback, request_identity
+from agents.openai_native import NativeOpenAIClient
 from agents.simulated import SimulatedChatCompletionClient
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
@@ -17,18 +18,38 @@ def test_simulated_is_the_default_provider() -> None:
     assert client.model_info["family"] == "simulated"
 
 
-def test_an_unknown_openai_model_name_gets_default_model_info() -> None:
-    config = ModelConfig(provider="openai", model="qwen-local", base_url="http://127.0.0.1:8000/v1")
+@pytest.mark.parametrize(
+    ("client_kind", "expected_type"),
+    [("native", NativeOpenAIClient), ("autogen", OpenAIChatCompletionClient)],
+)
+def test_an_unknown_openai_model_name_gets_default_model_info(
+    client_kind: str, expected_type: type
+) -> None:
+    config = ModelConfig(
+        provider="openai",
+        model="qwen-local",
+        base_url="http://127.0.0.1:8000/v1",
+        client=client_kind,
+    )
     client = build_client("local", config)
-    assert isinstance(client, OpenAIChatCompletionClient)
+    assert isinstance(client, expected_type)
     assert client.model_info["family"] == "unknown"
     assert client.model_info["function_calling"] and client.model_info["json_output"]
 
 
-def test_a_known_openai_model_keeps_autogen_model_info(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("client_kind", ["native", "autogen"])
+def test_a_known_openai_model_keeps_autogen_model_info(
+    monkeypatch: pytest.MonkeyPatch, client_kind: str
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-known")
-    client = build_client("gpt", ModelConfig(provider="openai", model="gpt-4o"))
-    assert client.model_info["family"] == "gpt-4o"
+    config = ModelConfig(provider="openai", model="gpt-4o", client=client_kind)
+    assert build_client("gpt", config).model_info["family"] == "gpt-4o"
+
+
+def test_a_base_url_the_native_client_cannot_speak_to_is_a_model_error() -> None:
+    config = ModelConfig(provider="openai", model="m", base_url="ftp://127.0.0.1/v1")
+    with pytest.raises(ModelError, match="scheme must be http or https"):
+        build_client("m", config)
 
 
 def test_configured_model_info_overrides_the_defaults() -> None:

@@ -1,4 +1,7 @@
-"""The OpenAI provider through the gateway against the loopback simulator: the real HTTP path."""
+"""The OpenAI provider through the gateway against the loopback simulator: the real HTTP path.
+
+Every test runs with both OpenAI clients: the native one (the default) and autogen-ext's.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,16 @@ from runtime.model_config import ModelConfig
 from runtime.store import Store
 
 pytestmark = pytest.mark.anyio
+
+CLIENT_KIND = {"value": "native"}
+
+
+@pytest.fixture(autouse=True, params=["native", "autogen"])
+def client_kind(request: pytest.FixtureRequest) -> str:
+    """Which OpenAI client `_config` selects for this run of a test."""
+    CLIENT_KIND["value"] = request.param
+    return str(request.param)
+
 
 CHAT = "/v1/chat/completions"
 SECRET = "sk-test-SECRET123"
@@ -61,6 +74,7 @@ def _config(base_url: str, **overrides: object) -> ModelConfig:
         "max_retries": 2,
         "retry_base_s": 0.001,
         "retry_max_s": 0.01,
+        "client": CLIENT_KIND["value"],
     }
     fields.update(overrides)
     return ModelConfig.model_validate(fields)

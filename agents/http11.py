@@ -1,0 +1,256 @@
+"""A lean HTTP/1.1 client for JSON POSTs: keep-alive connections on anyio streams.
+
+It exists for throughput: a run keeps hundreds of model calls in flight, and a general HTTP
+stack spends milliseconds of CPU per request on features a JSON API call never uses. It
+speaks what OpenAI-compatible endpoints answer with (Content-Length or chunked bodies,
+keep-alive, optional TLS); no proxies, redirects, compression or HTTP/2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import anyio
+from anyio.abc import ByteStream
+
+_MAX_HEAD = 64 * 1024
+_MAX_BODY = 64 * 1024 * 1024
+_CHUNK = 65536
+
+
+class HttpError(Exception):
+    """A request got no usable HTTP response."""
+
+
+class HttpConnectError(HttpError):
+    """The server could not be reached, or dropped the connection mid-request."""
+
+
+class HttpProtocolError(HttpError):
+    """The server's answer is not well-formed HTTP/1.1."""
+
+
+class HttpStatusError(HttpError):
+    """The server answered with an error status; `retry_after` is its Retry-After, if any."""
+
+    def __init__(self, status: int, message: str, retry_after: str | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status}: {message}")
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A complete response: status, lower-cased headers and the whole body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where requests go: scheme, host, port and the base path of every request."""
+
+    tls: bool
+    host: str
+    port: int
+    base_path: str
+
+    @classmethod
+    def parse(cls, url: str) -> Origin:
+        """Raise ValueError for a URL this client cannot speak to."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"base_url {url!r}: scheme must be http or https")
+        if not parts.hostname:
+            raise ValueError(f"base_url {url!r} has no host")
+        tls = parts.scheme == "https"
+        port = parts.port or (443 if tls else 80)
+        return cls(tls, parts.hostname, port, parts.path.rstrip("/"))
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.tls else 80
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+
+class _Connection:
+    """One socket and the bytes read past the last response."""
+
+    __slots__ = ("answered", "buffer", "reused", "stream")
+
+    def __init__(self, stream: ByteStream) -> None:
+        self.stream = stream
+        self.buffer = bytearray()
+        self.reused = False
+        self.answered = False  # some bytes of the current response have arrived
+
+    async def fill(self) -> None:
+        """Read more bytes; raise EndOfStream-like errors as HttpConnectError."""
+        try:
+            data = await self.stream.receive(_CHUNK)
+        except (anyio.EndOfStream, anyio.BrokenResourceError, OSError) as exc:
+            raise HttpConnectError(f"connection closed by the server: {exc!r}") from exc
+        self.answered = True
+        self.buffer += data
+
+    async def read_head(self) -> tuple[int, dict[str, str]]:
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            if len(self.buffer) > _MAX_HEAD:
+                raise HttpProtocolError("response head exceeds 64 KiB")
+            await self.fill()
+        head = bytes(self.buffer[:end]).decode("latin-1")
+        del self.buffer[: end + 4]
+        status_line, *lines = head.split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise HttpProtocolError(f"bad status line {status_line[:80]!r}")
+        headers: dict[str, str] = {}
+        for line in lines:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise HttpProtocolError(f"bad header line {line[:80]!r}")
+            headers[name.strip().lower()] = value.strip()
+        return int(parts[1]), headers
+
+    async def read_exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            await self.fill()
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    async def read_line(self) -> bytes:
+        while (end := self.buffer.find(b"\r\n")) < 0:
+            if len(self.buffer) > _MAX_HEAD:
+                raise HttpProtocolError("chunk header exceeds 64 KiB")
+            await self.fill()
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 2]
+        return line
+
+    async def read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            size_field = (await self.read_line()).split(b";", 1)[0].strip()
+            try:
+                size = int(size_field, 16)
+            except ValueError:
+                raise HttpProtocolError(f"bad chunk size {size_field[:20]!r}") from None
+            if size == 0:
+                while await self.read_line():  # trailers end with an empty line
+                    pass
+                return bytes(body)
+            body += await self.read_exactly(size)
+            if len(body) > _MAX_BODY:
+                raise HttpProtocolError("response body exceeds 64 MiB")
+            if await self.read_line():
+                raise HttpProtocolError("chunk not followed by CRLF")
+
+    async def read_to_close(self) -> bytes:
+        while True:
+            try:
+                await self.fill()
+            except HttpConnectError:
+                data = bytes(self.buffer)
+                self.buffer.clear()
+                return data
+            if len(self.buffer) > _MAX_BODY:
+                raise HttpProtocolError("response body exceeds 64 MiB")
+
+
+class HttpClient:
+    """POSTs to one origin over a pool of keep-alive connections.
+
+    Connections are opened as needed and parked for reuse up to `max_idle`; the caller
+    bounds how many requests are in flight (the model gateway's limiter does).
+    """
+
+    def __init__(self, url: str, *, headers: dict[str, str], max_idle: int) -> None:
+        self.origin = Origin.parse(url)
+        self._fixed_headers = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self._max_idle = max_idle
+        self._idle: list[_Connection] = []
+        self._ssl = ssl.create_default_context() if self.origin.tls else None
+        self._closed = False
+
+    async def post(self, path: str, body: bytes) -> HttpResponse:
+        """POST `body` to base path + `path`; a stale parked connection is retried once."""
+        target = self.origin.base_path + path
+        head = (
+            f"POST {target} HTTP/1.1\r\nHost: {self.origin.host_header}\r\n"
+            f"{self._fixed_headers}Content-Length: {len(body)}\r\n\r\n"
+        ).encode("latin-1")
+        while True:
+            connection = await self._checkout()
+            try:
+                response, keep = await self._exchange(connection, head + body)
+            except HttpConnectError:
+                await _close(connection)
+                if connection.reused and not connection.answered:
+                    continue  # the server closed it while parked: try a fresh one
+                raise
+            except BaseException:
+                await _close(connection)
+                raise
+            if keep and not self._closed and len(self._idle) < self._max_idle:
+                connection.reused, connection.answered = True, False
+                self._idle.append(connection)
+            else:
+                await _close(connection)
+            return response
+
+    async def aclose(self) -> None:
+        """Close every parked connection; later checkouts open none."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await _close(connection)
+
+    async def _checkout(self) -> _Connection:
+        if self._closed:
+            raise HttpConnectError("the HTTP client is closed")
+        if self._idle:
+            return self._idle.pop()
+        origin = self.origin
+        try:
+            if self._ssl is not None:
+                stream: ByteStream = await anyio.connect_tcp(
+                    origin.host, origin.port, tls=True, ssl_context=self._ssl
+                )
+            else:
+                stream = await anyio.connect_tcp(origin.host, origin.port)
+        except OSError as exc:
+            raise HttpConnectError(f"cannot connect to {origin.host}:{origin.port}: {exc}") from exc
+        return _Connection(stream)
+
+    @staticmethod
+    async def _exchange(connection: _Connection, request: bytes) -> tuple[HttpResponse, bool]:
+        """Send one request and read its whole response; also whether to keep the socket."""
+        try:
+            await connection.stream.send(request)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise HttpConnectError(f"connection lost while sending: {exc!r}") from exc
+        status, headers = await connection.read_head()
+        keep = headers.get("connection", "").lower() != "close"
+        length = headers.get("content-length")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = await connection.read_chunked()
+        elif length is not None:
+            if not length.isdigit() or int(length) > _MAX_BODY:
+                raise HttpProtocolError(f"bad Content-Length {length[:20]!r}")
+            body = await connection.read_exactly(int(length))
+        else:
+            body, keep = await connection.read_to_close(), False
+        return HttpResponse(status, headers, body), keep and not connection.buffer
+
+
+async def _close(connection: _Connection) -> None:
+    with anyio.CancelScope(shield=True):
+        with contextlib.suppress(OSError, anyio.BrokenResourceError):
+            await connection.stream.aclose()

@@ -1,0 +1,199 @@
+"""The OpenAI chat-completions wire format for autogen messages, both ways.
+
+`request_body` turns autogen messages, tools and options into the JSON body an
+OpenAI-compatible endpoint expects (the same shape autogen-ext's OpenAI client sends);
+`parse_completion` turns a `chat.completion` answer into an autogen `CreateResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import orjson
+from autogen_core import FunctionCall
+from autogen_core.models import (
+    AssistantMessage,
+    CreateResult,
+    FinishReasons,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    RequestUsage,
+    SystemMessage,
+    UserMessage,
+)
+from autogen_core.tools import Tool, ToolSchema
+from pydantic import BaseModel
+
+from agents.http11 import HttpProtocolError
+
+ToolChoice = Tool | Literal["auto", "required", "none"]
+
+CREATE_ARGS = frozenset(
+    {
+        "audio", "extra_body", "frequency_penalty", "logit_bias", "logprobs",
+        "max_completion_tokens", "max_tokens", "metadata", "modalities", "n",
+        "parallel_tool_calls", "prediction", "presence_penalty", "reasoning_effort",
+        "response_format", "seed", "service_tier", "stop", "store", "temperature",
+        "top_logprobs", "top_p", "user", "web_search_options",
+    }
+)  # fmt: skip
+"""Chat-completions request fields a caller may set; anything else goes in `extra_body`."""
+
+_FINISH: dict[str, FinishReasons] = {
+    "stop": "stop",
+    "end_turn": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "function_calls",
+    "function_calls": "function_calls",
+}
+
+
+def request_body(
+    model: str,
+    messages: Sequence[LLMMessage],
+    *,
+    tools: Sequence[Tool | ToolSchema],
+    tool_choice: ToolChoice,
+    json_output: bool | type[BaseModel] | None,
+    defaults: Mapping[str, Any],
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The JSON body of one chat-completions request.
+
+    `defaults` are the model's configured sampling options; `extra` (autogen's
+    `extra_create_args`) overrides them, and its `extra_body` is merged in at the top.
+    Raises ValueError for an `extra` key that is no chat-completions field.
+    """
+    unknown = sorted(set(extra) - CREATE_ARGS)
+    if unknown:
+        raise ValueError(
+            f"unknown create argument(s) {', '.join(unknown)}: "
+            "put endpoint-specific fields under extra_body"
+        )
+    body: dict[str, Any] = {"model": model, "messages": wire_messages(messages), **defaults}
+    if tools:
+        body["tools"] = [wire_tool(tool) for tool in tools]
+        body["tool_choice"] = (
+            tool_choice
+            if isinstance(tool_choice, str)
+            else {"type": "function", "function": {"name": tool_choice.name}}
+        )
+    if json_output is True:
+        body["response_format"] = {"type": "json_object"}
+    elif isinstance(json_output, type):
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": json_output.__name__,
+                "schema": json_output.model_json_schema(),
+                "strict": False,
+            },
+        }
+    for key, value in extra.items():
+        if key == "extra_body":
+            body.update(value)
+        else:
+            body[key] = value
+    return body
+
+
+def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
+    """Autogen messages as OpenAI chat messages (one `tool` message per function result)."""
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, FunctionExecutionResultMessage):
+            wire.extend(
+                {"role": "tool", "tool_call_id": result.call_id, "content": result.content}
+                for result in message.content
+            )
+        else:
+            wire.append(_wire_message(message))
+    return wire
+
+
+def _wire_message(message: LLMMessage) -> dict[str, Any]:
+    if isinstance(message, SystemMessage):
+        return {"role": "system", "content": message.content}
+    if isinstance(message, UserMessage):
+        if not isinstance(message.content, str):
+            raise ValueError("images in user messages need provider 'openai' with client: autogen")
+        return {"role": "user", "name": message.source, "content": message.content}
+    if isinstance(message, AssistantMessage):
+        if isinstance(message.content, str):
+            return {"role": "assistant", "content": message.content}
+        return {
+            "role": "assistant",
+            "content": message.thought,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in message.content
+            ],
+        }
+    raise TypeError(f"unknown message type {type(message).__name__}")
+
+
+def wire_tool(tool: Tool | ToolSchema) -> dict[str, Any]:
+    """A tool as an OpenAI `function` tool; `strict` defaults to false, as autogen sends it."""
+    schema = tool if isinstance(tool, dict) else tool.schema
+    function = schema if "strict" in schema else {**schema, "strict": False}
+    return {"type": "function", "function": function}
+
+
+def parse_completion(payload: bytes) -> CreateResult:
+    """A `chat.completion` answer as a CreateResult; HttpProtocolError when it is not one.
+
+    Like autogen-ext: tool calls win over text (any text becomes the thought), and a
+    `reasoning_content` field becomes the thought of a text answer.
+    """
+    try:
+        data = orjson.loads(payload)
+        choice = data["choices"][0]
+        message = choice["message"]
+        usage = data.get("usage") or {}
+        tool_calls = message.get("tool_calls")
+        thought: str | None
+        content: str | list[FunctionCall]
+        if tool_calls:
+            content = [_function_call(call) for call in tool_calls]
+            thought = message.get("content") or None
+            finish: FinishReasons = "function_calls"
+        else:
+            content = message.get("content") or ""
+            thought = message.get("reasoning_content")
+            finish = _FINISH.get(str(choice.get("finish_reason")).lower(), "unknown")
+        return CreateResult(
+            finish_reason=finish,
+            content=content,
+            usage=RequestUsage(
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+            ),
+            cached=False,
+            thought=thought,
+        )
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:  # orjson too
+        raise HttpProtocolError(f"not a chat completion: {type(exc).__name__}: {exc}") from exc
+
+
+def _function_call(call: Mapping[str, Any]) -> FunctionCall:
+    function = call["function"]
+    arguments = function.get("arguments") or "{}"
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments)
+    return FunctionCall(id=str(call.get("id") or ""), name=function["name"], arguments=arguments)
+
+
+def error_message(payload: bytes) -> str:
+    """The `error.message` of an error answer, else the start of its body."""
+    try:
+        error = json.loads(payload)["error"]
+        return str(error["message"] if isinstance(error, dict) else error)
+    except (ValueError, KeyError, TypeError):
+        return payload[:200].decode("utf-8", "replace")
