@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio
 from rich.console import Console
 
 from runtime.api import (
@@ -29,6 +28,7 @@ from runtime.console import LogProgress, RichProgress
 from runtime.engine import RunSummary
 from runtime.errors import ApigenError
 from runtime.log import configure_logging
+from runtime.loop import run as run_on_loop
 from runtime.playbook import playbook_json_schema
 from runtime.plugins import load_extensions
 from runtime.store import Store
@@ -106,12 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(playbook_json_schema(load_extensions().steps), indent=2))
             return 0
         if args.command == "inspect":
-            return anyio.run(_inspect, args)
+            return run_on_loop(_inspect, args)
         if args.command in {"export", "report"}:
             return _export(args)
         loaded = _load_for(args)
         if getattr(args, "retry_failed", False):
-            forgotten = anyio.run(_forget_failed, loaded)
+            forgotten = run_on_loop(_forget_failed, loaded)
             print(f"retrying {forgotten} failed items", file=sys.stderr)
         summary = _run_with_progress(loaded, no_progress=args.no_progress)
     except ApigenError as exc:
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: run `resume` to continue where it stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     _print_summary(summary)
-    anyio.run(_print_details, Path(summary.store_path), summary.run_id, loaded)
+    run_on_loop(_print_details, Path(summary.store_path), summary.run_id, loaded)
     return 0
 
 
@@ -139,7 +139,7 @@ def _export(args: argparse.Namespace) -> int:
         store_file = resolve_store_path(loaded.playbook.store_path)
     else:
         store_file = resolve_store_path(target)
-        loaded = anyio.run(load_stored_playbook, store_file, args.run_id)
+        loaded = run_on_loop(load_stored_playbook, store_file, args.run_id)
     format_name = "report" if args.command == "report" else args.format
     if args.out:
         destination = Path(args.out)
@@ -148,7 +148,7 @@ def _export(args: argparse.Namespace) -> int:
         name = "report" if format_name == "report" else f"export/{format_name}{exporter.suffix}"
         destination = store_file.parent / name
     include_rejected = bool(getattr(args, "include_rejected", False))
-    count = anyio.run(
+    count = run_on_loop(
         export_stored_run, loaded, store_file, format_name, destination, include_rejected
     )
     print(f"wrote {count} records as {format_name} -> {destination}")
@@ -169,18 +169,18 @@ def _load_for(args: argparse.Namespace) -> LoadedPlaybook:
     if target.suffix in {".yaml", ".yml"}:
         loaded = load_playbook(target)
         store_file = resolve_store_path(loaded.playbook.store_path)
-        anyio.run(stored_run, store_file, loaded.playbook.run_id)
+        run_on_loop(stored_run, store_file, loaded.playbook.run_id)
         return loaded
-    return anyio.run(load_stored_playbook, resolve_store_path(target), args.run_id)
+    return run_on_loop(load_stored_playbook, resolve_store_path(target), args.run_id)
 
 
 def _run_with_progress(loaded: LoadedPlaybook, *, no_progress: bool) -> RunSummary:
     console = Console(stderr=True)
     if console.is_terminal and not no_progress:
         with RichProgress(console) as progress:
-            return anyio.run(_run, loaded, progress)
+            return run_on_loop(_run, loaded, progress)
     with LogProgress() as plain:
-        return anyio.run(_run, loaded, plain)
+        return run_on_loop(_run, loaded, plain)
 
 
 async def _run(loaded: LoadedPlaybook, progress: RichProgress | LogProgress) -> RunSummary:
