@@ -1,47 +1,45 @@
-"""A loopback OpenAI-compatible server backed by the simulated client, with injectable faults.
+"""A loopback OpenAI-compatible server playing the simulated backend's scripts, with faults.
 
 It exercises the real HTTP path (openai SDK, retries, timeouts, cache) without a network:
 `python -m agents.simserver --port 8011 --error-rate-429 0.1`, or in tests
 `async with serve_simulated(port=0, fail_first=1) as server: ... server.base_url`.
 Minimal HTTP/1.1 (Content-Length bodies, keep-alive) on anyio streams; loopback hosts only.
+It answers exactly as `SimulatedChatCompletionClient.play` would, but straight from the
+OpenAI JSON (no autogen messages) and with per-script work cached, since it shares a machine
+with the client it serves; the command line runs on uvloop when installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import gc
 import hashlib
 import json
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, TypeAlias, get_args
 
 import anyio
+import orjson
 import structlog
 from anyio.abc import ByteStream, SocketAttribute
 from anyio.streams.buffered import BufferedByteReceiveStream
-from autogen_core import FunctionCall
-from autogen_core.models import (
-    AssistantMessage,
-    CreateResult,
-    FunctionExecutionResult,
-    FunctionExecutionResultMessage,
-    LLMMessage,
-    SystemMessage,
-    UserMessage,
-)
-from autogen_core.tools import ToolSchema
+from autogen_core.models import RequestUsage
 
 from agents.models import is_loopback_host
-from agents.scenario import SCENARIO_ARG
-from agents.simulated import SimulatedChatCompletionClient
+from agents.scenario import SCENARIO_ARG, SimScenario
+from agents.simulated import Played, completion_text, estimate_tokens, play
+from runtime.loop import run as run_on_loop
 from runtime.model_config import FaultName
 
 _log = structlog.get_logger("agents.simserver")
+
 
 _MAX_HEAD = 64 * 1024
 _REASONS = {
@@ -52,6 +50,13 @@ _REASONS = {
     500: "Internal Server Error",
 }
 _FINISH = {"function_calls": "tool_calls", "stop": "stop", "length": "length"}
+_PROMPT_ROLES = frozenset({"system", "developer", "user", "tool"})
+_GENERIC_TEXT = "This is a simulated reply from simulated."
+_SCENARIO_CACHE = 4096
+_SCHEMA_CACHE = 64
+
+_Key: TypeAlias = Callable[[Any], bytes]
+"""Serialises part of a parsed request exactly (a cache key for work done once per script)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class _Request:
 
 
 class SimServer:
-    """The server's state: faults, counters and the simulated client it answers with."""
+    """The server's state: faults, counters and the scripts it answers from."""
 
     def __init__(self, host: str, faults: ServerFaults) -> None:
         require_loopback(host)
@@ -113,7 +118,6 @@ class SimServer:
         self.port = 0
         self.faults = faults
         self.stats = ServerStats()
-        self._client = SimulatedChatCompletionClient(faults=faults.sim_faults)
         self._rng = random.Random(faults.seed)
         self._chat_requests = 0
 
@@ -181,24 +185,41 @@ class SimServer:
         if delay > 0:
             await anyio.sleep(delay)
         try:
-            request = json.loads(body)
-            messages = to_autogen_messages(request.get("messages", []))
+            request, key = _parse(body)
+            prompt, turns = prompt_text(request.get("messages", []))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return 400, _error(f"bad chat request: {exc}", "invalid_request")
-        tools: list[ToolSchema] = [tool["function"] for tool in request.get("tools") or []]
+        tools = [tool["function"] for tool in request.get("tools") or []]
         response_format = (request.get("response_format") or {}).get("type", "text")
-        extra = {SCENARIO_ARG: request[SCENARIO_ARG]} if SCENARIO_ARG in request else {}
         try:
-            outcome = self._client.play(
-                messages,
-                tools=tools,
-                json_output=response_format != "text",
-                extra_create_args=extra,
-            )
+            played = self._play(request.get(SCENARIO_ARG), turns, tools, response_format, key)
         except ValueError as exc:
             return 400, _error(f"bad scenario: {exc}", "invalid_request")
-        payload = _dump(completion_json(outcome.result, request.get("model", "simulated"), body))
+        usage = RequestUsage(
+            prompt_tokens=estimate_tokens(prompt + _schema_text(tools, key)),
+            completion_tokens=estimate_tokens(completion_text(played.content)),
+        )
+        answer = completion_json(played, usage, request.get("model", "simulated"), body)
+        payload = _dump(answer)
         return 200, payload[: len(payload) // 2] if truncate else payload
+
+    def _play(
+        self,
+        raw: Any,
+        turns: int,
+        tools: Sequence[Mapping[str, Any]],
+        response_format: str,
+        key: _Key | None,
+    ) -> Played:
+        """The simulated model's answer: the script at this turn, with the role's faults."""
+        if raw is None:
+            return Played("{}" if response_format != "text" else _GENERIC_TEXT, "stop", ())
+        scenario = _scenario(raw, key)
+        names = {tool["name"] for tool in tools}
+        played = play(scenario, turns, self.faults.sim_faults.get(scenario.role, {}), names)
+        if played.faults:
+            _log.debug("sim.faults", role=scenario.role, faults=list(played.faults))
+        return played
 
 
 def require_loopback(host: str) -> None:
@@ -207,47 +228,34 @@ def require_loopback(host: str) -> None:
         raise ValueError(f"refusing to listen on non-loopback host {host!r}")
 
 
-def to_autogen_messages(messages: Sequence[Mapping[str, Any]]) -> list[LLMMessage]:
-    """OpenAI chat messages as autogen messages (consecutive tool results grouped)."""
-    converted: list[LLMMessage] = []
+def prompt_text(messages: Sequence[Mapping[str, Any]]) -> tuple[str, int]:
+    """OpenAI chat messages' prompt text as the simulated client counts it, and assistant turns.
+
+    Tool calls count as their names and arguments (an assistant's text beside them does not).
+    """
+    parts: list[str] = []
+    turns = 0
     for message in messages:
         role = message["role"]
-        text = _text(message.get("content"))
-        if role in ("system", "developer"):
-            converted.append(SystemMessage(content=text))
-        elif role == "user":
-            converted.append(UserMessage(content=text, source=message.get("name") or "user"))
-        elif role == "assistant" and message.get("tool_calls"):
-            calls = [
-                FunctionCall(
-                    id=c["id"], name=c["function"]["name"], arguments=c["function"]["arguments"]
-                )
-                for c in message["tool_calls"]
-            ]
-            converted.append(
-                AssistantMessage(content=calls, thought=text or None, source="assistant")
-            )
-        elif role == "assistant":
-            converted.append(AssistantMessage(content=text, source="assistant"))
-        elif role == "tool":
-            result = FunctionExecutionResult(
-                content=text, name=message.get("name", ""), call_id=message.get("tool_call_id", "")
-            )
-            last = converted[-1] if converted else None
-            if isinstance(last, FunctionExecutionResultMessage):
-                converted[-1] = FunctionExecutionResultMessage(content=[*last.content, result])
-            else:
-                converted.append(FunctionExecutionResultMessage(content=[result]))
-        else:
+        if role == "assistant":
+            turns += 1
+            calls = message.get("tool_calls")
+            if calls:
+                parts.extend(c["function"]["name"] + c["function"]["arguments"] for c in calls)
+                continue
+        elif role not in _PROMPT_ROLES:
             raise ValueError(f"unknown message role {role!r}")
-    return converted
+        parts.append(_text(message.get("content")))
+    return "".join(parts), turns
 
 
-def completion_json(result: CreateResult, model: str, request_body: bytes) -> dict[str, Any]:
-    """A `chat.completion` object for a result (tool-call arguments as JSON strings)."""
+def completion_json(
+    played: Played, usage: RequestUsage, model: str, request_body: bytes
+) -> dict[str, Any]:
+    """A `chat.completion` object for an answer (tool-call arguments as JSON strings)."""
     message: dict[str, Any] = {"role": "assistant", "content": None}
-    if isinstance(result.content, str):
-        message["content"] = result.content
+    if isinstance(played.content, str):
+        message["content"] = played.content
     else:
         message["tool_calls"] = [
             {
@@ -255,9 +263,8 @@ def completion_json(result: CreateResult, model: str, request_body: bytes) -> di
                 "type": "function",
                 "function": {"name": call.name, "arguments": call.arguments},
             }
-            for call in result.content
+            for call in played.content
         ]
-    usage = result.usage
     return {
         "id": "chatcmpl-" + hashlib.sha256(request_body).hexdigest()[:24],
         "object": "chat.completion",
@@ -267,7 +274,7 @@ def completion_json(result: CreateResult, model: str, request_body: bytes) -> di
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": _FINISH.get(result.finish_reason, "stop"),
+                "finish_reason": _FINISH.get(played.finish_reason, "stop"),
                 "logprobs": None,
             }
         ],
@@ -327,6 +334,43 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+def _parse(body: bytes) -> tuple[Any, _Key | None]:
+    """The JSON body, and a faithful cache key for its parts when orjson could parse it.
+
+    The standard library has the last word: it accepts more (NaN, huge integers), which
+    orjson could not serialise back exactly, and words its errors as before.
+    """
+    with contextlib.suppress(ValueError):
+        return orjson.loads(body), orjson.dumps
+    return json.loads(body), None
+
+
+def _scenario(raw: Any, key: _Key | None) -> SimScenario:
+    """The validated script; every request of an episode carries the same one."""
+    if key is None:
+        return SimScenario.model_validate(raw)
+    return _scenario_from_json(key(raw))
+
+
+@functools.lru_cache(maxsize=_SCENARIO_CACHE)
+def _scenario_from_json(text: bytes) -> SimScenario:
+    return SimScenario.model_validate(json.loads(text))
+
+
+def _schema_text(tools: Sequence[Mapping[str, Any]], key: _Key | None) -> str:
+    """The tool schemas' share of the prompt text; a run sends few distinct tool lists."""
+    if not tools:
+        return ""
+    if key is None:
+        return json.dumps(tools, sort_keys=True)
+    return _schema_text_from_json(key(tools))
+
+
+@functools.lru_cache(maxsize=_SCHEMA_CACHE)
+def _schema_text_from_json(text: bytes) -> str:
+    return json.dumps(json.loads(text), sort_keys=True)
 
 
 def _dump(value: Any) -> bytes:
@@ -401,8 +445,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"simulated OpenAI-compatible server on {server.base_url}", flush=True)
             await anyio.sleep_forever()
 
+    gc.freeze()  # what importing built is permanent: collections need not walk it per request
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve)
+        run_on_loop(serve)
 
 
 if __name__ == "__main__":
