@@ -174,10 +174,9 @@ def worker_ours(
     base_url: str, concurrency: int, episodes: int, executor: str = "local"
 ) -> Measurement:
     """Run the trajectories playbook in this process and measure it."""
-    import anyio
-
     from runtime.api import load_playbook, run_playbook
     from runtime.log import configure_logging
+    from runtime.loop import run as run_on_loop
 
     configure_logging(level="warning")
     trials = math.ceil(episodes / 9)
@@ -187,7 +186,7 @@ def worker_ours(
         def run(name: str, c: int, k: int) -> str:
             path = tmp_path / f"{name}.yaml"
             path.write_text(_playbook(base_url, c, k, tmp_path / name, name, executor))
-            summary = anyio.run(run_playbook, load_playbook(path))
+            summary = run_on_loop(run_playbook, load_playbook(path))
             return summary.store_path
 
         run("warmup", 9, 1)
