@@ -64,6 +64,13 @@ def configure_logging(
 
 @contextmanager
 def bound(**ids: Any) -> Iterator[None]:
-    """Bind ids (run_id, phase, episode_id, ...) to every log event inside the block."""
-    with structlog.contextvars.bound_contextvars(**ids):
+    """Bind ids (run_id, phase, episode_id, ...) to every log event inside the block.
+
+    Restores the previous values by token: structlog's `bound_contextvars` copies the whole
+    context on entry, a cost every episode would pay.
+    """
+    tokens = structlog.contextvars.bind_contextvars(**ids)
+    try:
         yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
