@@ -35,6 +35,12 @@ Statement = tuple[str, Sequence[Any]]
 
 _WRITER_QUEUE = 4096
 _MAX_BATCH = 256
+_PRAGMAS = (
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
 
 
 def _json(value: Any) -> str:
@@ -43,13 +49,42 @@ def _json(value: Any) -> str:
 
 @dataclass(eq=False)
 class _Unit:
-    """Statements that commit together, plus what the submitter waits on."""
+    """Statements that commit together, plus what the submitter waits on.
+
+    `error` and `applied` are filled in by the writer's thread; `done` is set on the event
+    loop once the thread is finished with the unit.
+    """
 
     statements: list[Statement]
     guard: Statement | None = None
     done: anyio.Event = field(default_factory=anyio.Event)
     error: BaseException | None = None
     applied: bool = False
+
+
+class _Writer:
+    """The write connection: plain sqlite3, only ever used in a worker thread, one call at a time.
+
+    A whole batch goes to the thread in one hop instead of one aiosqlite round trip per
+    statement; the private limiter of one keeps uses of the connection sequential.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, limiter: anyio.CapacityLimiter) -> None:
+        self._conn = conn
+        self._limiter = limiter
+
+    @classmethod
+    async def open(cls, path: Path) -> _Writer:
+        limiter = anyio.CapacityLimiter(1)
+        with anyio.CancelScope(shield=True):  # a connection opened must not be dropped
+            conn = await anyio.to_thread.run_sync(_connect_sync, path, limiter=limiter)
+        return cls(conn, limiter)
+
+    async def commit(self, batch: list[_Unit]) -> None:
+        await anyio.to_thread.run_sync(_commit_batch, self._conn, batch, limiter=self._limiter)
+
+    async def close(self) -> None:
+        await anyio.to_thread.run_sync(self._conn.close, limiter=self._limiter)
 
 
 class Store:
@@ -59,12 +94,10 @@ class Store:
         self,
         path: Path,
         reader: aiosqlite.Connection,
-        writer: aiosqlite.Connection,
         queue: MemoryObjectSendStream[_Unit],
     ) -> None:
         self.path = path
         self._reader = reader
-        self._writer = writer
         self._queue = queue
 
     @classmethod
@@ -73,18 +106,19 @@ class Store:
         """Open (creating and migrating if needed) the store and run its writer task."""
         db_path = Path(path)
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(db_path)
+        reader = await _connect(db_path)
         try:
-            await _migrate(writer, db_path)
-            reader = await _connect(db_path)
+            await _migrate(reader, db_path)
+            writer = await _Writer.open(db_path)
         except BaseException:
-            await writer.close()
+            with anyio.CancelScope(shield=True):
+                await reader.close()
             raise
         send, receive = anyio.create_memory_object_stream[_Unit](_WRITER_QUEUE)
         try:
             async with anyio.create_task_group() as tg:
                 await _start_writer(tg, writer, receive)
-                store = cls(db_path, reader, writer, send)
+                store = cls(db_path, reader, send)
                 try:
                     yield store
                 finally:
@@ -436,16 +470,29 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         raise StoreError(f"{path}: cannot open the store ({exc})") from exc
     try:
         conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA busy_timeout=30000")
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
+        for pragma in _PRAGMAS:
+            await conn.execute(pragma)
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await conn.close()
         if isinstance(exc, sqlite3.DatabaseError):
             raise StoreError(f"{path}: not a usable apigen-mt store ({exc})") from exc
         raise
+    return conn
+
+
+def _connect_sync(path: Path) -> sqlite3.Connection:
+    """Open the writer's connection (in a worker thread) with the same settings as `_connect`."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+    try:
+        for pragma in _PRAGMAS:
+            conn.execute(pragma)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path}: not a usable apigen-mt store ({exc})") from exc
     return conn
 
 
@@ -487,15 +534,13 @@ def _split_script(script: str) -> Iterable[str]:
 
 
 async def _start_writer(
-    tg: TaskGroup, conn: aiosqlite.Connection, receive: MemoryObjectReceiveStream[_Unit]
+    tg: TaskGroup, writer: _Writer, receive: MemoryObjectReceiveStream[_Unit]
 ) -> None:
-    tg.start_soon(_writer_loop, conn, receive, name="store-writer")
+    tg.start_soon(_writer_loop, writer, receive, name="store-writer")
 
 
-async def _writer_loop(
-    conn: aiosqlite.Connection, receive: MemoryObjectReceiveStream[_Unit]
-) -> None:
-    """Drain queued units and commit them in batches, one savepoint per unit.
+async def _writer_loop(writer: _Writer, receive: MemoryObjectReceiveStream[_Unit]) -> None:
+    """Drain queued units and commit them in batches, each batch in one worker-thread hop.
 
     Shielded: a cancelled run still gets its last commits (and its `interrupted` status)
     written; the loop ends when `Store.open` closes the queue on the way out.
@@ -509,39 +554,44 @@ async def _writer_loop(
                         batch.append(receive.receive_nowait())
                     except anyio.WouldBlock:
                         break
-                await _commit_batch(conn, batch)
+                try:
+                    await writer.commit(batch)
+                finally:
+                    for unit in batch:
+                        unit.done.set()
 
 
-async def _commit_batch(conn: aiosqlite.Connection, batch: list[_Unit]) -> None:
+def _commit_batch(conn: sqlite3.Connection, batch: list[_Unit]) -> None:
+    """Apply every unit of the batch in one transaction (runs in the writer's thread).
+
+    A unit's own SQLite error is confined to its savepoint; any other failure rolls the
+    whole batch back and every unit in it reports that error.
+    """
     try:
-        await conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         for unit in batch:
-            await _apply_unit(conn, unit)
-        await conn.execute("COMMIT")
+            _apply_unit(conn, unit)
+        conn.execute("COMMIT")
     except BaseException as exc:  # the whole batch failed: every waiter hears why
         if conn.in_transaction:
-            await conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")
         for unit in batch:
             unit.applied = False
             unit.error = unit.error or exc
-    finally:
-        for unit in batch:
-            unit.done.set()
 
 
-async def _apply_unit(conn: aiosqlite.Connection, unit: _Unit) -> None:
-    await conn.execute("SAVEPOINT unit")
+def _apply_unit(conn: sqlite3.Connection, unit: _Unit) -> None:
+    """Apply one unit under its own savepoint; a guard that changes no row skips the unit."""
+    conn.execute("SAVEPOINT unit")
     try:
-        if unit.guard is not None:
-            cursor = await conn.execute(*unit.guard)
-            if cursor.rowcount == 0:
-                await conn.execute("RELEASE unit")
-                return
+        if unit.guard is not None and conn.execute(*unit.guard).rowcount == 0:
+            conn.execute("RELEASE unit")
+            return
         for sql, params in unit.statements:
-            await conn.execute(sql, params)
-        await conn.execute("RELEASE unit")
+            conn.execute(sql, params)
+        conn.execute("RELEASE unit")
         unit.applied = True
     except sqlite3.Error as exc:
-        await conn.execute("ROLLBACK TO unit")
-        await conn.execute("RELEASE unit")
+        conn.execute("ROLLBACK TO unit")
+        conn.execute("RELEASE unit")
         unit.error = exc

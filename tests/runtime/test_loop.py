@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 
 import pytest
 
 from runtime.errors import ApigenError
-from runtime.loop import EVENT_LOOP_ENV, backend_options, run
+from runtime.loop import EVENT_LOOP_ENV, GC_THRESHOLDS, backend_options, run
 
 HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
 
@@ -33,3 +34,13 @@ def test_an_unknown_loop_name_is_refused_by_name(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(EVENT_LOOP_ENV, "trio-ish")
     with pytest.raises(ApigenError, match="trio-ish"):
         backend_options()
+
+
+def test_the_collector_is_tuned_for_the_run_and_restored_after() -> None:
+    before = gc.get_threshold()
+
+    async def thresholds() -> tuple[int, ...]:
+        return gc.get_threshold()
+
+    assert run(thresholds) == GC_THRESHOLDS
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from runtime.errors import StoreError
-from runtime.store import Store
+from runtime.store import Store, _commit_batch, _Unit
 from runtime.store_schema import SCHEMA_VERSION
 from runtime.store_types import ItemCommit, ItemEvent, ModelCallRecord, ResultPayload, RunRecord
 
@@ -66,15 +66,104 @@ async def test_committed_keys_survive_reopening(tmp_path: Path) -> None:
 
 
 async def test_concurrent_commits_are_all_applied_exactly_once(tmp_path: Path) -> None:
+    applied: list[bool] = []
+
     async with Store.open(tmp_path / "s.sqlite") as store:
         await store.ensure_run(_run())
+
+        async def commit(item: ItemCommit) -> None:
+            applied.append(await store.commit_item(item))
+
         async with anyio.create_task_group() as tg:
-            for n in range(500):
-                tg.start_soon(store.commit_item, _item(f"k{n % 250}", n))
+            for n in range(500):  # duplicates share batches with their first commit
+                tg.start_soon(commit, _item(f"k{n % 250}", n))
         counts = await store.status_counts("r1")
         results = await store.results("r1", "p")
+        events = await store.events("r1", event="step")
+    assert applied.count(True) == 250 and applied.count(False) == 250
     assert counts == {"p": {"accepted": 250}}
-    assert len(results) == 250
+    assert len(results) == len(events) == 250
+
+
+async def test_many_concurrent_submitters_are_all_committed(tmp_path: Path) -> None:
+    call = ModelCallRecord(
+        run_id="r1", model="m", provider="simulated", request_key="k", status="error"
+    )
+    path = tmp_path / "s.sqlite"
+    async with Store.open(path) as store:
+
+        async def submit(worker: int) -> None:
+            for n in range(20):
+                key = f"k{worker}-{n}"
+                await store.record_model_call(call.model_copy(update={"request_key": key}))
+
+        async with anyio.create_task_group() as tg:
+            for worker in range(200):
+                tg.start_soon(submit, worker)
+    async with Store.open(path) as store:
+        calls = await store.model_calls("r1")
+    assert len({row["request_key"] for row in calls}) == len(calls) == 4000
+
+
+async def test_a_failing_unit_is_isolated_from_the_rest_of_its_batch(tmp_path: Path) -> None:
+    orphan = _item("orphan", 0).model_copy(update={"run_id": "no-such-run"})
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.ensure_run(_run())
+        outcomes: dict[str, bool | StoreError] = {}
+
+        async def commit(label: str, item: ItemCommit) -> None:
+            try:
+                outcomes[label] = await store.commit_item(item)
+            except StoreError as exc:
+                outcomes[label] = exc
+
+        async with anyio.create_task_group() as tg:  # submitted together: one batch
+            for n in range(5):
+                tg.start_soon(commit, f"k{n}", _item(f"k{n}", n))
+            tg.start_soon(commit, "orphan", orphan)
+            tg.start_soon(commit, "again", _item("k0", 99))  # guarded: k0 is already in
+            for n in range(5, 10):
+                tg.start_soon(commit, f"k{n}", _item(f"k{n}", n))
+        keys = await store.committed_keys("r1", "p")
+        values = {r.item_key: r.payload["value"] for r in await store.results("r1", "p")}
+        orphan_keys = await store.committed_keys("no-such-run", "p")
+    failure = outcomes.pop("orphan")
+    assert isinstance(failure, StoreError) and "FOREIGN KEY" in str(failure)
+    assert outcomes == {"again": False} | {f"k{n}": True for n in range(10)}
+    assert keys == {f"k{n}" for n in range(10)}
+    assert values == {f"k{n}": n for n in range(10)}
+    assert orphan_keys == set()
+
+
+def _bare_connection(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+    return conn
+
+
+def test_a_batch_applies_units_under_their_own_savepoints(tmp_path: Path) -> None:
+    conn = _bare_connection(tmp_path / "t.sqlite")
+    insert = "INSERT INTO t VALUES (?) ON CONFLICT DO NOTHING"
+    ok = _Unit([(insert, ("a",))])
+    bad = _Unit([(insert, ("b",)), ("INSERT INTO missing VALUES (1)", ())])
+    guarded = _Unit([(insert, ("c",))], guard=(insert, ("a",)))
+    _commit_batch(conn, [ok, bad, guarded])
+    assert (ok.applied, ok.error) == (True, None)
+    assert not bad.applied and isinstance(bad.error, sqlite3.OperationalError)
+    assert (guarded.applied, guarded.error) == (False, None)
+    assert not ok.done.is_set()  # the event loop sets it, not the writer's thread
+    assert [row[0] for row in conn.execute("SELECT k FROM t ORDER BY k")] == ["a"]
+
+
+def test_a_failure_outside_the_units_rolls_back_the_whole_batch(tmp_path: Path) -> None:
+    conn = _bare_connection(tmp_path / "t.sqlite")
+    ok = _Unit([("INSERT INTO t VALUES ('a')", ())])
+    broken = _Unit([("INSERT INTO t VALUES ('b')",)])  # type: ignore[list-item]
+    _commit_batch(conn, [ok, broken])
+    assert not ok.applied and not broken.applied
+    assert ok.error is broken.error and ok.error is not None
+    assert not conn.in_transaction
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 0
 
 
 async def test_status_and_reason_counts(tmp_path: Path) -> None:
