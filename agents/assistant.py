@@ -27,7 +27,7 @@ from autogen_core.models import (
 from autogen_core.tools import ToolSchema
 
 from agents.gateway import CallContext, ModelGateway
-from agents.scenario import SimScenario
+from agents.scenario import ScenarioJSON, SimScenario, scenario_json
 from agents.transcript import ChatMessage, EndReason, ToolCall, Transcript
 from domains.base import Domain
 from domains.environment import ERROR_PREFIX, Environment
@@ -125,12 +125,15 @@ class Assistant:
     system_prompt: str
     tools: list[ToolSchema]
     env: Environment
-    scenario: SimScenario
+    scenario: SimScenario | ScenarioJSON
     call: CallContext
     timeout_s: float
     max_tool_steps: int = 10
     transfer_tools: Collection[str] = ("transfer_to_human_agents",)
     _calls: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.scenario = scenario_json(self.scenario)  # sent with every call: dump it once
 
     async def respond(self, transcript: Transcript) -> AssistantReply:
         """One turn: call tools until the model answers in text; append every message."""

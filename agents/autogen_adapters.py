@@ -38,7 +38,7 @@ from pydantic import BaseModel
 
 from agents.assistant import AssistantReply, is_refusal, parse_call
 from agents.gateway import CallContext, ModelGateway
-from agents.scenario import SimScenario
+from agents.scenario import ScenarioJSON, SimScenario, scenario_json
 from agents.transcript import ChatMessage, ToolCall, Transcript
 from domains.environment import Environment
 from runtime.errors import ModelError
@@ -107,13 +107,13 @@ class GatewayChatCompletionClient(ChatCompletionClient):
         gateway: ModelGateway,
         model: str,
         *,
-        scenario: SimScenario | None = None,
+        scenario: SimScenario | ScenarioJSON | None = None,
         call: CallContext | None = None,
         timeout_s: float | None = None,
     ) -> None:
         self._gateway = gateway
         self._model = model
-        self._scenario = scenario
+        self._scenario = None if scenario is None else scenario_json(scenario)  # dumped once
         self._call = call or CallContext()
         self._timeout_s = timeout_s
         self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)

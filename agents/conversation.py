@@ -52,8 +52,10 @@ async def converse(
     write_tools: Collection[str],
 ) -> Transcript:
     """Run one conversation on the assistant's environment and return its transcript."""
-    transcript = Transcript(
-        system=assistant.system_prompt, tools=[dict(tool) for tool in assistant.tools]
+    # Built unvalidated: the prompt and tool schemas are the assistant's own (already
+    # well-formed, read-only), shared with every episode instead of copied into each one.
+    transcript = Transcript.model_construct(
+        system=assistant.system_prompt, tools=list(assistant.tools)
     )
     transcript.end, transcript.error = await _alternate(human, assistant, limits, transcript)
     transcript.policy_notes = unconfirmed_writes(transcript.messages, write_tools)

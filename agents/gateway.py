@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from agents.http11 import HttpConnectError, HttpProtocolError, HttpStatusError
 from agents.models import build_clients, endpoint, request_identity
 from agents.openai_wire import wire_messages
-from agents.scenario import SCENARIO_ARG, SimScenario
+from agents.scenario import SCENARIO_ARG, ScenarioJSON, SimScenario, scenario_json
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
 from runtime.engine import RunContext
 from runtime.errors import ModelError
@@ -172,7 +172,7 @@ class ModelGateway:
         tools: Sequence[Tool | ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
         json_output: JsonOutput = None,
-        scenario: SimScenario | None = None,
+        scenario: SimScenario | ScenarioJSON | None = None,
         call: CallContext | None = None,
         extra: Mapping[str, Any] | None = None,
         cache: bool = True,
@@ -216,12 +216,14 @@ class ModelGateway:
 
     @staticmethod
     def _create_args(
-        target: _Endpoint, scenario: SimScenario | None, extra: Mapping[str, Any] | None
+        target: _Endpoint,
+        scenario: SimScenario | ScenarioJSON | None,
+        extra: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         args = dict(extra or {})
         if scenario is None:
             return args
-        dumped = scenario.model_dump(mode="json")
+        dumped = scenario_json(scenario)
         if target.simulated:
             args[SCENARIO_ARG] = dumped
         elif target.config.send_scenario:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.dialogue_script import judge_script
 from agents.gateway import CallContext, ModelGateway
 from agents.resources import Templates
-from agents.scenario import SimScenario
+from agents.scenario import ScenarioJSON, SimScenario, scenario_json
 from agents.structured import create_structured
 from agents.transcript import BestOfTurn, Candidate, Transcript
 from runtime.errors import ModelError
@@ -114,11 +114,19 @@ class HumanSimulator:
     model: str
     system_prompt: str
     instruction: str
-    scenario: SimScenario
+    scenario: SimScenario | ScenarioJSON
     call: CallContext
     timeout_s: float
     best_of: int = 1
     judge: TurnJudge | None = None
+
+    def __post_init__(self) -> None:
+        self.scenario = scenario_json(self.scenario)  # sent with every call: dump it once
+
+    @property
+    def seed(self) -> int:
+        """The scenario's seed: candidate i of a Best-of-N turn plays seed + i."""
+        return int(scenario_json(self.scenario)["seed"])
 
     def view(self, transcript: Transcript) -> list[LLMMessage]:
         """The human's model request: its utterances as assistant messages, and vice versa."""
@@ -143,7 +151,10 @@ class HumanSimulator:
         )
 
     async def _sample(
-        self, messages: Sequence[LLMMessage], scenario: SimScenario, extra: dict[str, int] | None
+        self,
+        messages: Sequence[LLMMessage],
+        scenario: SimScenario | ScenarioJSON,
+        extra: dict[str, int] | None,
     ) -> str:
         with anyio.fail_after(self.timeout_s):
             result = await self.gateway.create(
@@ -157,8 +168,8 @@ class HumanSimulator:
         texts = [""] * self.best_of
 
         async def one(index: int) -> None:
-            seed = self.scenario.seed + index
-            scenario = self.scenario.model_copy(update={"seed": seed})
+            seed = self.seed + index
+            scenario = {**scenario_json(self.scenario), "seed": seed}
             texts[index] = await self._sample(messages, scenario, {"seed": seed % 2**31})
 
         async with anyio.create_task_group() as tg:
@@ -176,7 +187,7 @@ class HumanSimulator:
                 self.instruction,
                 transcript,
                 texts[index],
-                seed=self.scenario.seed + index,
+                seed=self.seed + index,
             )
 
         async with anyio.create_task_group() as tg:

@@ -71,3 +71,17 @@ class SimScenario(BaseModel):
         if self.human_like:
             return self.stop_token
         return "Is there anything else I can help you with?"
+
+
+ScenarioJSON = dict[str, Any]
+"""A script in the JSON form it travels in with each request."""
+
+
+def scenario_json(scenario: SimScenario | ScenarioJSON) -> ScenarioJSON:
+    """The script as sent with a request; callers that send it on every call dump it once.
+
+    Default-valued fields are left out, which keeps the many live episodes' scripts small.
+    """
+    if isinstance(scenario, SimScenario):
+        return scenario.model_dump(mode="json", exclude_defaults=True)
+    return scenario

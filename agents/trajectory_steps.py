@@ -10,7 +10,9 @@ stored items (see `agents.passk`), never while trials are still running.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Generic, Literal, TypeVar
 
 import anyio
 from pydantic import Field, TypeAdapter, ValidationError
@@ -23,6 +25,7 @@ from agents.human import HumanSimulator, TurnJudge
 from agents.passk import Keep
 from agents.personas import DEFAULT_PERSONAS
 from agents.resources import DomainCatalog, PlaybookFile
+from agents.scenario import ScenarioJSON, scenario_json
 from agents.step_base import BLUEPRINT, AgentStep, record_funnel
 from agents.transcript import EndReason, Transcript
 from agents.verify import verify_trajectory
@@ -39,6 +42,8 @@ DEFAULT_BEST_OF = 4
 FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
 
 _TASKS = TypeAdapter(list[Task])
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class LoadTaskParams(StepParams):
@@ -118,11 +123,14 @@ class ConverseStep(AgentStep):
         await super().setup()
         self.writes = set(self.handle.domain.write_tools())
         self.tools = tool_schemas(self.handle.domain)
+        self.system_prompt = self.assistant_prompt()
+        self._blueprints = _PerObject(Blueprint.model_validate)
+        self._scripts = _PerObject(self._unseeded_scripts)
 
     async def run(self, episode: Episode) -> StepOutcome:
         params = self.params
         assert isinstance(params, ConverseParams)
-        blueprint = input_blueprint(episode)
+        blueprint = self._blueprints.of(_blueprint_payload(episode))
         timeout = params.call_timeout_s or self.phase.ask_timeout_s
         seed = (episode.seed + 7919 * episode.attempt) % (2**63)
         env = self.handle.base.fork()
@@ -155,6 +163,19 @@ class ConverseStep(AgentStep):
             policy=self.handle.domain.policy,
         )
 
+    def scenario(
+        self, blueprint: Blueprint, role: Literal["assistant", "human"], seed: int
+    ) -> ScenarioJSON:
+        """What the simulated `role` plays for `blueprint` (real models ignore it)."""
+        return {**self._scripts.of(blueprint)[role], "seed": seed}
+
+    def _unseeded_scripts(self, blueprint: Blueprint) -> dict[str, ScenarioJSON]:
+        params = self.params
+        assert isinstance(params, ConverseParams)
+        human = human_script(blueprint, self.writes, 0, params.stop_token)
+        assistant = assistant_script(blueprint, self.writes, 0)
+        return {"assistant": scenario_json(assistant), "human": scenario_json(human)}
+
     def build_assistant(
         self, episode: Episode, blueprint: Blueprint, env: Environment, seed: int, timeout: float
     ) -> AssistantRole:
@@ -164,10 +185,10 @@ class ConverseStep(AgentStep):
         return Assistant(
             gateway=self.gateway,
             model=self.roster.role(params.assistant).model,
-            system_prompt=self.assistant_prompt(),
+            system_prompt=self.system_prompt,
             tools=self.tools,
             env=env,
-            scenario=assistant_script(blueprint, self.writes, seed),
+            scenario=self.scenario(blueprint, "assistant", seed),
             call=self.call(episode, params.assistant),
             timeout_s=timeout,
             max_tool_steps=params.max_tool_steps,
@@ -205,7 +226,7 @@ class ConverseStep(AgentStep):
             model=agent.model,
             system_prompt=system,
             instruction=blueprint.instruction,
-            scenario=human_script(blueprint, self.writes, seed, params.stop_token),
+            scenario=self.scenario(blueprint, "human", seed),
             call=self.call(episode, params.human),
             timeout_s=timeout,
             best_of=params.candidates,
@@ -226,12 +247,38 @@ class ConverseStep(AgentStep):
         }
 
 
-def input_blueprint(episode: Episode) -> Blueprint:
-    """The blueprint this episode plays: the source item's (last) `blueprint` result."""
+def _blueprint_payload(episode: Episode) -> dict[str, Any]:
+    """The source item's (last) `blueprint` result: what this episode plays."""
     found = [item.payload for item in episode.inputs if item.kind == BLUEPRINT]
     if not found:
         raise ApigenError(f"episode {episode.key} has no blueprint input (is `input:` set?)")
-    return Blueprint.model_validate(found[-1])
+    return found[-1]
+
+
+class _PerObject(Generic[K, V]):
+    """A value derived from an object that many episodes share, computed once per object.
+
+    Trials of one source item share its payload (and so its Blueprint): validating it and
+    building its scripts once per object instead of once per trial saves CPU and keeps the
+    live episodes small. Keyed by the object itself, which is held so its id cannot be
+    reused; the most recent `size` objects are kept. Users only read the values.
+    """
+
+    def __init__(self, make: Callable[[K], V], size: int = 1024) -> None:
+        self._make = make
+        self._size = size
+        self._entries: OrderedDict[int, tuple[K, V]] = OrderedDict()
+
+    def of(self, key: K) -> V:
+        entry = self._entries.get(id(key))
+        if entry is not None and entry[0] is key:
+            self._entries.move_to_end(id(key))
+            return entry[1]
+        value = self._make(key)
+        self._entries[id(key)] = (key, value)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return value
 
 
 class VerifyParams(StepParams):

@@ -18,7 +18,6 @@ from __future__ import annotations
 from agents.autogen_adapters import AutogenAssistant, GatewayChatCompletionClient
 from agents.blueprint import Blueprint
 from agents.conversation import AssistantRole
-from agents.dialogue_script import assistant_script
 from agents.trajectory_steps import ConverseParams, ConverseStep
 from domains.environment import Environment
 from runtime.steps import Episode
@@ -36,14 +35,14 @@ class AutogenConverseStep(ConverseStep):
         client = GatewayChatCompletionClient(
             self.gateway,
             self.roster.role(params.assistant).model,
-            scenario=assistant_script(blueprint, self.writes, seed),
+            scenario=self.scenario(blueprint, "assistant", seed),
             call=self.call(episode, params.assistant),
             timeout_s=timeout,
         )
         return AutogenAssistant(
             client,
             env,
-            self.assistant_prompt(),
+            self.system_prompt,
             max_tool_steps=params.max_tool_steps,
             transfer_tools=params.transfer_tools,
         )
