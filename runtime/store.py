@@ -11,12 +11,13 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import anyio
+import structlog
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -32,6 +33,8 @@ from runtime.store_types import (
 )
 
 Statement = tuple[str, Sequence[Any]]
+
+_log = structlog.get_logger("runtime.store")
 
 _WRITER_QUEUE = 4096
 _MAX_BATCH = 256
@@ -52,12 +55,12 @@ class _Unit:
     """Statements that commit together, plus what the submitter waits on.
 
     `error` and `applied` are filled in by the writer's thread; `done` is set on the event
-    loop once the thread is finished with the unit.
+    loop once the thread is finished with the unit (None: queued, nobody waits).
     """
 
     statements: list[Statement]
     guard: Statement | None = None
-    done: anyio.Event = field(default_factory=anyio.Event)
+    done: anyio.Event | None = None
     error: BaseException | None = None
     applied: bool = False
 
@@ -136,14 +139,23 @@ class Store:
     # -- writes -------------------------------------------------------------------------
 
     async def _submit(self, unit: _Unit) -> _Unit:
+        unit.done = done = anyio.Event()
+        await self._enqueue(unit)
+        await done.wait()
+        if unit.error is not None:
+            raise StoreError(f"{self.path}: commit failed: {unit.error}") from unit.error
+        return unit
+
+    async def _enqueue(self, unit: _Unit) -> None:
+        """Queue `unit` behind every earlier one; the queue's bound pushes back on writers."""
         try:
             await self._queue.send(unit)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
             raise StoreError(f"{self.path}: store is closed") from exc
-        await unit.done.wait()
-        if unit.error is not None:
-            raise StoreError(f"{self.path}: commit failed: {unit.error}") from unit.error
-        return unit
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed (reads after queued writes)."""
+        await self._submit(_Unit([]))
 
     async def ensure_run(self, run: RunRecord) -> RunRecord:
         """Create the run row if it is new; return the stored row (existing runs win)."""
@@ -253,7 +265,13 @@ class Store:
         return unit.applied
 
     async def record_model_call(self, call: ModelCallRecord) -> None:
-        """Log one model call and, when it succeeded uncached, cache its response."""
+        """Log one model call and, when it succeeded uncached, cache its response.
+
+        Queued, not awaited: the calling episode goes on while the writer commits it in
+        order before anything queued later (its work item among them). Reads of calls and
+        cached answers flush first; a failed commit is logged. A crash can lose only calls
+        whose episodes had not committed yet, and those episodes run again.
+        """
         statements: list[Statement] = [
             (
                 "INSERT INTO model_calls (run_id, phase, item_key, model, provider, endpoint,"
@@ -288,7 +306,7 @@ class Store:
                     (call.request_key, call.response_json, time.time()),
                 )
             )
-        await self._submit(_Unit(statements))
+        await self._enqueue(_Unit(statements))
 
     async def add_event(
         self, run_id: str, event: str, payload: dict[str, Any], level: str = "info"
@@ -416,11 +434,13 @@ class Store:
 
     async def cached_keys(self) -> set[str]:
         """Every request key with a cached response (lets a caller skip lookups that miss)."""
+        await self.flush()
         rows = await self._fetchall("SELECT request_key FROM model_cache")
         return {str(row[0]) for row in rows}
 
     async def cached_response(self, request_key: str) -> str | None:
         """The cached response for a model request key, if one was ever stored."""
+        await self.flush()
         rows = await self._fetchall(
             "SELECT response_json FROM model_cache WHERE request_key=?", (request_key,)
         )
@@ -428,6 +448,7 @@ class Store:
 
     async def model_usage(self, run_id: str) -> list[ModelUsage]:
         """Calls, tokens, cost and failures per model for a run."""
+        await self.flush()
         rows = await self._fetchall(
             "SELECT model, COUNT(*) AS calls,"
             " SUM(status='cached') AS cached, SUM(status='error') AS errors,"
@@ -441,6 +462,7 @@ class Store:
 
     async def model_calls(self, run_id: str) -> list[sqlite3.Row]:
         """Every model call logged for a run, oldest first (for inspection and tests)."""
+        await self.flush()
         return await self._fetchall(
             "SELECT * FROM model_calls WHERE run_id=? ORDER BY id", (run_id,)
         )
@@ -552,13 +574,16 @@ async def _writer_loop(writer: _Writer, receive: MemoryObjectReceiveStream[_Unit
                 while len(batch) < _MAX_BATCH:
                     try:
                         batch.append(receive.receive_nowait())
-                    except anyio.WouldBlock:
+                    except (anyio.WouldBlock, anyio.EndOfStream):
                         break
                 try:
                     await writer.commit(batch)
                 finally:
                     for unit in batch:
-                        unit.done.set()
+                        if unit.done is not None:
+                            unit.done.set()
+                        elif unit.error is not None:
+                            _log.error("store.write_failed", error=str(unit.error))
 
 
 def _commit_batch(conn: sqlite3.Connection, batch: list[_Unit]) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import anyio
 import pytest
+import structlog
 
+import runtime.store as store_module
 from runtime.errors import StoreError
 from runtime.store import Store, _commit_batch, _Unit
 from runtime.store_schema import SCHEMA_VERSION
@@ -141,17 +143,48 @@ def _bare_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
+async def test_a_queued_model_call_is_seen_by_the_next_read(tmp_path: Path) -> None:
+    call = ModelCallRecord(
+        run_id="r1", model="m", provider="simulated", request_key="k1", status="ok",
+        response_json="{}",
+    )  # fmt: skip
+    async with Store.open(tmp_path / "s.sqlite") as store:
+        await store.record_model_call(call)  # returns once queued, before the commit
+        assert await store.cached_response("k1") == "{}"
+        assert [row["request_key"] for row in await store.model_calls("r1")] == ["k1"]
+
+
+async def test_a_failed_queued_write_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.sqlite"
+    call = ModelCallRecord(
+        run_id="r1", model="m", provider="simulated", request_key="k", status="ok"
+    )
+    logger = structlog.testing.CapturingLogger()
+    monkeypatch.setattr(store_module, "_log", logger)
+    async with Store.open(path) as store:
+        with sqlite3.connect(path) as other:
+            other.execute("DROP TABLE model_calls")
+        other.close()
+        await store.record_model_call(call)
+        await store.flush()
+    [logged] = logger.calls
+    assert (logged.method_name, logged.args) == ("error", ("store.write_failed",))
+    assert "model_calls" in logged.kwargs["error"]
+
+
 def test_a_batch_applies_units_under_their_own_savepoints(tmp_path: Path) -> None:
     conn = _bare_connection(tmp_path / "t.sqlite")
     insert = "INSERT INTO t VALUES (?) ON CONFLICT DO NOTHING"
-    ok = _Unit([(insert, ("a",))])
+    ok = _Unit([(insert, ("a",))], done=anyio.Event())
     bad = _Unit([(insert, ("b",)), ("INSERT INTO missing VALUES (1)", ())])
     guarded = _Unit([(insert, ("c",))], guard=(insert, ("a",)))
     _commit_batch(conn, [ok, bad, guarded])
     assert (ok.applied, ok.error) == (True, None)
     assert not bad.applied and isinstance(bad.error, sqlite3.OperationalError)
     assert (guarded.applied, guarded.error) == (False, None)
-    assert not ok.done.is_set()  # the event loop sets it, not the writer's thread
+    assert ok.done is not None and not ok.done.is_set()  # set on the loop, not the thread
     assert [row[0] for row in conn.execute("SELECT k FROM t ORDER BY k")] == ["a"]
 
 
