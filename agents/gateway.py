@@ -28,6 +28,7 @@ from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
 
 from agents.http11 import HttpConnectError, HttpProtocolError, HttpStatusError
+from agents.key_filter import KeyFilter
 from agents.models import build_clients, endpoint, request_identity
 from agents.openai_wire import wire_messages
 from agents.scenario import SCENARIO_ARG, ScenarioJSON, SimScenario, scenario_json
@@ -118,7 +119,7 @@ class ModelGateway:
         self._store = store
         self._run_id = run_id
         self._rng = random.Random()
-        self._cached_keys: set[str] | None = None  # loaded on first use, then kept current
+        self._cached_keys: KeyFilter | None = None  # loaded on first use, then kept current
         self._cache_index_lock = anyio.Lock()
         given = clients or {}
         self._endpoints = {
@@ -230,12 +231,12 @@ class ModelGateway:
             args["extra_body"] = {**args.get("extra_body", {}), SCENARIO_ARG: dumped}
         return args
 
-    async def _cache_index(self) -> set[str]:
-        """The keys the store holds answers for: most lookups miss, and a miss costs no query."""
+    async def _cache_index(self) -> KeyFilter:
+        """The keys the store may hold answers for: most lookups miss, and a miss costs no query."""
         if self._cached_keys is None:
             async with self._cache_index_lock:
                 if self._cached_keys is None:
-                    self._cached_keys = await self._store.cached_keys()
+                    self._cached_keys = KeyFilter(await self._store.cached_keys())
         return self._cached_keys
 
     async def _cached(self, target: _Endpoint, key: str, call: CallContext) -> CreateResult | None:
