@@ -9,7 +9,7 @@ talk through our model gateway (limits, retries, cache, recorded calls, simulate
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, Literal
 
@@ -29,16 +29,16 @@ from autogen_core.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
-    ModelCapabilities,
-    ModelInfo,
     RequestUsage,
 )
 from autogen_core.tools import BaseTool, Tool, ToolSchema
 from pydantic import BaseModel
 
 from agents.assistant import AssistantReply, is_refusal, parse_call
+from agents.chat_client_base import ChatClientBase
 from agents.gateway import CallContext, ModelGateway
 from agents.scenario import ScenarioJSON, SimScenario, scenario_json
+from agents.simulated import prompt_tokens
 from agents.transcript import ChatMessage, ToolCall, Transcript
 from domains.environment import Environment
 from runtime.errors import ModelError
@@ -95,7 +95,7 @@ def environment_tools(env: Environment) -> list[EnvironmentTool]:
     return [EnvironmentTool(env, name) for name in env.domain.tools]
 
 
-class GatewayChatCompletionClient(ChatCompletionClient):
+class GatewayChatCompletionClient(ChatClientBase):
     """An autogen model client that sends every request through our `ModelGateway`.
 
     `scenario` reaches simulated models (the script they play) and `call` labels the
@@ -111,12 +111,12 @@ class GatewayChatCompletionClient(ChatCompletionClient):
         call: CallContext | None = None,
         timeout_s: float | None = None,
     ) -> None:
+        super().__init__(model_info=gateway.model_info(model), context_tokens=128_000)
         self._gateway = gateway
         self._model = model
         self._scenario = None if scenario is None else scenario_json(scenario)  # dumped once
         self._call = call or CallContext()
         self._timeout_s = timeout_s
-        self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._last = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
     async def create(
@@ -142,64 +142,18 @@ class GatewayChatCompletionClient(ChatCompletionClient):
                 extra=extra_create_args or None,
             )
         self._last = result.usage
-        self._total = RequestUsage(
-            prompt_tokens=self._total.prompt_tokens + result.usage.prompt_tokens,
-            completion_tokens=self._total.completion_tokens + result.usage.completion_tokens,
-        )
+        self._add_usage(result.usage)
         return result
 
-    async def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = (),
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        """The whole answer as one final result (the gateway does not stream)."""
-        yield await self.create(
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-        )
-
-    async def close(self) -> None:
-        """Nothing to release: the gateway closes its clients."""
-
     def actual_usage(self) -> RequestUsage:
+        """The last answer's usage."""
         return self._last
-
-    def total_usage(self) -> RequestUsage:
-        return self._total
 
     def count_tokens(
         self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
     ) -> int:
-        """A rough estimate (four characters per token): the gateway has no tokenizer."""
-        size = sum(len(message.model_dump_json()) for message in messages)
-        return max(1, size // 4)
-
-    def remaining_tokens(
-        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
-    ) -> int:
-        return 128_000 - self.count_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        info = self.model_info
-        return {
-            "vision": info["vision"],
-            "function_calling": info["function_calling"],
-            "json_output": info["json_output"],
-        }
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return self._gateway.model_info(self._model)
+        """An estimate (four characters a token): the gateway has no tokenizer."""
+        return prompt_tokens(messages, tools)
 
 
 class AutogenAssistant:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -99,6 +100,13 @@ class _Connection:
         self.answered = True
         self.buffer += data
 
+    async def send(self, request: bytes) -> None:
+        """Write a whole request; a failure is HttpConnectError."""
+        try:
+            await self.stream.send(request)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise HttpConnectError(f"connection lost while sending: {exc!r}") from exc
+
     async def read_head(self) -> tuple[int, dict[str, str]]:
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             if len(self.buffer) > _MAX_HEAD:
@@ -152,6 +160,21 @@ class _Connection:
             if await self.read_line():
                 raise HttpProtocolError("chunk not followed by CRLF")
 
+    async def read_response(self) -> tuple[HttpResponse, bool]:
+        """Read one whole response; also whether the socket may serve another request."""
+        status, headers = await self.read_head()
+        keep = headers.get("connection", "").lower() != "close"
+        length = headers.get("content-length")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = await self.read_chunked()
+        elif length is not None:
+            if not length.isdigit() or int(length) > _MAX_BODY:
+                raise HttpProtocolError(f"bad Content-Length {length[:20]!r}")
+            body = await self.read_exactly(int(length))
+        else:
+            body, keep = await self.read_to_close(), False
+        return HttpResponse(status, headers, body), keep and not self.buffer
+
     async def read_to_close(self) -> bytes:
         while True:
             try:
@@ -173,23 +196,24 @@ class HttpClient:
 
     def __init__(self, url: str, *, headers: dict[str, str], max_idle: int) -> None:
         self.origin = Origin.parse(url)
-        self._fixed_headers = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        fixed = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self._fixed_headers = f"Host: {self.origin.host_header}\r\n{fixed}"
         self._max_idle = max_idle
         self._idle: list[_Connection] = []
         self._ssl = ssl.create_default_context() if self.origin.tls else None
         self._closed = False
 
-    async def post(self, path: str, body: bytes) -> HttpResponse:
-        """POST `body` to base path + `path`; a stale parked connection is retried once."""
-        target = self.origin.base_path + path
-        head = (
-            f"POST {target} HTTP/1.1\r\nHost: {self.origin.host_header}\r\n"
-            f"{self._fixed_headers}Content-Length: {len(body)}\r\n\r\n"
-        ).encode("latin-1")
+    async def post(self, path: str, body: Callable[[], bytes]) -> HttpResponse:
+        """POST `body()` to base path + `path`; a stale parked connection is retried once.
+
+        `body` is called once per attempt and its bytes are dropped once sent, so a request
+        awaiting its answer (most of its life) holds no copy of what it sent.
+        """
         while True:
             connection = await self._checkout()
             try:
-                response, keep = await self._exchange(connection, head + body)
+                await connection.send(self._request(path, body()))
+                response, keep = await connection.read_response()
             except HttpConnectError:
                 await _close(connection)
                 if connection.reused and not connection.answered:
@@ -229,25 +253,17 @@ class HttpClient:
             raise HttpConnectError(f"cannot connect to {origin.host}:{origin.port}: {exc}") from exc
         return _Connection(stream)
 
-    @staticmethod
-    async def _exchange(connection: _Connection, request: bytes) -> tuple[HttpResponse, bool]:
-        """Send one request and read its whole response; also whether to keep the socket."""
-        try:
-            await connection.stream.send(request)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise HttpConnectError(f"connection lost while sending: {exc!r}") from exc
-        status, headers = await connection.read_head()
-        keep = headers.get("connection", "").lower() != "close"
-        length = headers.get("content-length")
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = await connection.read_chunked()
-        elif length is not None:
-            if not length.isdigit() or int(length) > _MAX_BODY:
-                raise HttpProtocolError(f"bad Content-Length {length[:20]!r}")
-            body = await connection.read_exactly(int(length))
-        else:
-            body, keep = await connection.read_to_close(), False
-        return HttpResponse(status, headers, body), keep and not connection.buffer
+    def _request(self, path: str, body: bytes) -> bytes:
+        """Head and body joined: an exact-size copy, the only one alive while it is sent.
+
+        orjson's buffer can be twice the body's size, and a write may wait for the event
+        loop to flush it (uvloop flushes at the end of a loop iteration).
+        """
+        head = (
+            f"POST {self.origin.base_path}{path} HTTP/1.1\r\n{self._fixed_headers}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode("latin-1")
+        return head + body
 
 
 async def _close(connection: _Connection) -> None:

@@ -1,12 +1,13 @@
 """The OpenAI chat-completions wire format for autogen messages, both ways.
 
-`request_body` turns autogen messages, tools and options into the JSON body an
+`request_json` turns autogen messages, tools and options into the JSON body an
 OpenAI-compatible endpoint expects (the same shape autogen-ext's OpenAI client sends);
 `parse_completion` turns a `chat.completion` answer into an autogen `CreateResult`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -41,6 +42,9 @@ CREATE_ARGS = frozenset(
 )  # fmt: skip
 """Chat-completions request fields a caller may set; anything else goes in `extra_body`."""
 
+_TOOLS_CACHE = 32
+"""Distinct tool lists whose encoded form is kept: a run sends a few, with every call."""
+
 _FINISH: dict[str, FinishReasons] = {
     "stop": "stop",
     "end_turn": "stop",
@@ -51,7 +55,17 @@ _FINISH: dict[str, FinishReasons] = {
 }
 
 
-def request_body(
+def check_create_args(extra: Mapping[str, Any]) -> None:
+    """Raise ValueError for an `extra` key that is no chat-completions field."""
+    unknown = sorted(set(extra) - CREATE_ARGS)
+    if unknown:
+        raise ValueError(
+            f"unknown create argument(s) {', '.join(unknown)}: "
+            "put endpoint-specific fields under extra_body"
+        )
+
+
+def request_json(
     model: str,
     messages: Sequence[LLMMessage],
     *,
@@ -60,22 +74,17 @@ def request_body(
     json_output: bool | type[BaseModel] | None,
     defaults: Mapping[str, Any],
     extra: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The JSON body of one chat-completions request.
+) -> bytes:
+    """The JSON body of one chat-completions request, encoded.
 
     `defaults` are the model's configured sampling options; `extra` (autogen's
     `extra_create_args`) overrides them, and its `extra_body` is merged in at the top.
     Raises ValueError for an `extra` key that is no chat-completions field.
     """
-    unknown = sorted(set(extra) - CREATE_ARGS)
-    if unknown:
-        raise ValueError(
-            f"unknown create argument(s) {', '.join(unknown)}: "
-            "put endpoint-specific fields under extra_body"
-        )
+    check_create_args(extra)
     body: dict[str, Any] = {"model": model, "messages": wire_messages(messages), **defaults}
     if tools:
-        body["tools"] = [wire_tool(tool) for tool in tools]
+        body["tools"] = wire_tools(tools)
         body["tool_choice"] = (
             tool_choice
             if isinstance(tool_choice, str)
@@ -97,7 +106,7 @@ def request_body(
             body.update(value)
         else:
             body[key] = value
-    return body
+    return orjson.dumps(body)
 
 
 def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
@@ -139,9 +148,23 @@ def _wire_message(message: LLMMessage) -> dict[str, Any]:
     raise TypeError(f"unknown message type {type(message).__name__}")
 
 
-def wire_tool(tool: Tool | ToolSchema) -> dict[str, Any]:
+def wire_tools(tools: Sequence[Tool | ToolSchema]) -> orjson.Fragment:
+    """The request's `tools` array, already encoded (orjson inserts it as it is).
+
+    The array is cached, keyed by the schemas' own JSON rather than by object identity, so
+    a schema changed in place is a new key, never a stale answer.
+    """
+    schemas = [tool if isinstance(tool, dict) else tool.schema for tool in tools]
+    return _wire_tools_json(orjson.dumps(schemas))
+
+
+@functools.lru_cache(maxsize=_TOOLS_CACHE)
+def _wire_tools_json(schemas: bytes) -> orjson.Fragment:
+    return orjson.Fragment(orjson.dumps([wire_tool(schema) for schema in orjson.loads(schemas)]))
+
+
+def wire_tool(schema: ToolSchema) -> dict[str, Any]:
     """A tool as an OpenAI `function` tool; `strict` defaults to false, as autogen sends it."""
-    schema = tool if isinstance(tool, dict) else tool.schema
     function = schema if "strict" in schema else {**schema, "strict": False}
     return {"type": "function", "function": function}
 

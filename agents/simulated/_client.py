@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
 from autogen_core import CancellationToken, FunctionCall
-from autogen_core.models import (
-    ChatCompletionClient,
-    CreateResult,
-    LLMMessage,
-    ModelCapabilities,
-    ModelInfo,
-    RequestUsage,
-)
+from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
+from agents.chat_client_base import ChatClientBase
 from agents.scenario import SCENARIO_ARG, SimScenario
 from agents.simulated._messages import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
 from agents.simulated._play import Played, play
@@ -45,7 +39,7 @@ class SimOutcome:
     faults: tuple[FaultName, ...]
 
 
-class SimulatedChatCompletionClient(ChatCompletionClient):
+class SimulatedChatCompletionClient(ChatClientBase):
     """Seeded, offline and domain-agnostic: answers from the request's scenario, with faults.
 
     `faults` maps a role to fault rates.
@@ -59,11 +53,11 @@ class SimulatedChatCompletionClient(ChatCompletionClient):
         model_info: ModelInfo | None = None,
         context_tokens: int = 128_000,
     ) -> None:
+        super().__init__(
+            model_info=model_info or SIMULATED_MODEL_INFO, context_tokens=context_tokens
+        )
         self._model = model
         self._faults = {role: dict(rates) for role, rates in (faults or {}).items()}
-        self._model_info = model_info or SIMULATED_MODEL_INFO
-        self._context_tokens = context_tokens
-        self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)
 
     def play(
         self,
@@ -88,10 +82,7 @@ class SimulatedChatCompletionClient(ChatCompletionClient):
             prompt_tokens=prompt_tokens(messages, tools),
             completion_tokens=estimate_tokens(completion_text(played.content)),
         )
-        self._total = RequestUsage(
-            prompt_tokens=self._total.prompt_tokens + usage.prompt_tokens,
-            completion_tokens=self._total.completion_tokens + usage.completion_tokens,
-        )
+        self._add_usage(usage)
         if played.faults:
             _log.debug("sim.faults", model=self._model, role=role, faults=list(played.faults))
         result = CreateResult(
@@ -120,52 +111,10 @@ class SimulatedChatCompletionClient(ChatCompletionClient):
             messages, tools=tools, json_output=json_output, extra_create_args=extra_create_args
         ).result
 
-    async def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = (),
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] | None = None,
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        """Stream the whole answer as its final result (there are no partial chunks)."""
-        yield self.play(
-            messages, tools=tools, json_output=json_output, extra_create_args=extra_create_args
-        ).result
-
-    async def close(self) -> None:
-        """Nothing to release."""
-
-    def actual_usage(self) -> RequestUsage:
-        return self._total
-
-    def total_usage(self) -> RequestUsage:
-        return self._total
-
     def count_tokens(
         self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
     ) -> int:
         return prompt_tokens(messages, tools)
-
-    def remaining_tokens(
-        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
-    ) -> int:
-        return self._context_tokens - prompt_tokens(messages, tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        capabilities: ModelCapabilities = {
-            "vision": self._model_info["vision"],
-            "function_calling": self._model_info["function_calling"],
-            "json_output": self._model_info["json_output"],
-        }
-        return capabilities
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return self._model_info
 
 
 def completion_text(content: str | list[FunctionCall]) -> str:

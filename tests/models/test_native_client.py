@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import orjson
 import pytest
 from anyio.abc import SocketAttribute, SocketStream
 from autogen_core import FunctionCall
@@ -20,7 +22,7 @@ from autogen_core.models import (
     SystemMessage,
     UserMessage,
 )
-from autogen_core.tools import ToolSchema
+from autogen_core.tools import FunctionTool, ToolSchema
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel
 
@@ -28,6 +30,7 @@ from agents.gateway import classify
 from agents.http11 import HttpClient, HttpConnectError, HttpProtocolError, HttpStatusError
 from agents.models import DEFAULT_MODEL_INFO
 from agents.openai_native import NativeOpenAIClient
+from agents.openai_wire import request_json, wire_messages
 
 pytestmark = pytest.mark.anyio
 
@@ -98,6 +101,7 @@ class ScriptedServer:
     requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     connections: int = 0
     port: int = 0
+    received: anyio.Event = field(default_factory=anyio.Event)
 
     @property
     def base_url(self) -> str:
@@ -124,6 +128,7 @@ class ScriptedServer:
                 body, buffer = buffer[:size], buffer[size:]
                 index = len(self.requests)
                 self.requests.append((request_line, headers, body))
+                self.received.set()
                 await stream.send(self.answers[min(index, len(self.answers) - 1)])
                 if index in self.close_after:
                     return
@@ -257,8 +262,8 @@ async def test_keep_alive_reuses_one_connection_and_chunked_bodies_parse() -> No
     answers = [http_response(TEXT_ANSWER, chunked=True), http_response(TEXT_ANSWER)]
     async with scripted(answers) as server:
         client = HttpClient(server.base_url, headers={}, max_idle=4)
-        first = await client.post("/chat/completions", b"{}")
-        second = await client.post("/chat/completions", b"{}")
+        first = await client.post("/chat/completions", lambda: b"{}")
+        second = await client.post("/chat/completions", lambda: b"{}")
         await client.aclose()
     assert first.body == second.body == TEXT_ANSWER
     assert server.connections == 1
@@ -267,9 +272,9 @@ async def test_keep_alive_reuses_one_connection_and_chunked_bodies_parse() -> No
 async def test_a_connection_the_server_closed_while_parked_is_replaced() -> None:
     async with scripted([http_response(TEXT_ANSWER)], close_after={0}) as server:
         client = HttpClient(server.base_url, headers={}, max_idle=4)
-        await client.post("/x", b"{}")
+        await client.post("/x", lambda: b"{}")
         await anyio.sleep(0.05)  # the server has closed the parked socket by now
-        again = await client.post("/x", b"{}")
+        again = await client.post("/x", lambda: b"{}")
         await client.aclose()
     assert again.status == 200 and server.connections == 2
 
@@ -278,8 +283,8 @@ async def test_connection_close_and_a_body_read_to_the_end_of_the_stream() -> No
     unframed = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + TEXT_ANSWER
     async with scripted([unframed], close_after={0, 1}) as server:
         client = HttpClient(server.base_url, headers={}, max_idle=4)
-        first = await client.post("/x", b"{}")
-        await client.post("/x", b"{}")
+        first = await client.post("/x", lambda: b"{}")
+        await client.post("/x", lambda: b"{}")
         await client.aclose()
     assert first.body == TEXT_ANSWER and server.connections == 2
 
@@ -341,7 +346,90 @@ async def test_a_cancelled_request_drops_its_connection() -> None:
     async with scripted([silent, http_response(TEXT_ANSWER)]) as server:
         client = HttpClient(server.base_url, headers={}, max_idle=4)
         with anyio.move_on_after(0.1):
-            await client.post("/x", b"{}")
-        answer = await client.post("/x", b"{}")
+            await client.post("/x", lambda: b"{}")
+        answer = await client.post("/x", lambda: b"{}")
         await client.aclose()
     assert answer.body == TEXT_ANSWER and server.connections == 2
+
+
+def encode(tools: list[ToolSchema] | list[FunctionTool], **extra: Any) -> bytes:
+    return request_json(
+        "m", CONVERSATION, tools=tools, tool_choice="auto", json_output=None,
+        defaults={"temperature": 0.5}, extra=extra,
+    )  # fmt: skip
+
+
+def test_cached_tools_encode_exactly_as_the_body_built_in_full() -> None:
+    scenario = {"extra_body": {"apigen_scenario": {"role": "assistant"}}}
+    expected = orjson.dumps(
+        {
+            "model": "m",
+            "messages": wire_messages(CONVERSATION),
+            "temperature": 0.5,
+            "tools": [{"type": "function", "function": {**TOOLS[0], "strict": False}}],
+            "tool_choice": "auto",
+            "seed": 3,
+            "apigen_scenario": {"role": "assistant"},
+        }
+    )
+    first = encode(TOOLS, seed=3, **scenario)
+    again = encode([dict(TOOLS[0])], seed=3, **scenario)  # an equal copy: a cache hit
+    assert first == again == expected
+
+
+def test_a_tool_schema_changed_in_place_is_sent_as_changed() -> None:
+    schema: ToolSchema = {**TOOLS[0], "description": "Before."}
+    tools = [schema]
+    encode(tools)
+    schema["description"] = "After."
+    sent = orjson.loads(encode(tools))["tools"][0]["function"]
+    assert sent["description"] == "After."
+
+
+def test_an_autogen_tool_is_sent_as_its_schema() -> None:
+    def get_order(order_id: str) -> str:
+        """Look an order up."""
+        return order_id
+
+    tool = FunctionTool(get_order, description="Look an order up.")
+    sent = orjson.loads(encode([tool]))["tools"]
+    assert sent == [{"type": "function", "function": {**tool.schema, "strict": False}}]
+
+
+async def test_a_large_body_arrives_whole_with_its_content_length() -> None:
+    payload = b'{"pad": "' + b"x" * 3_000_000 + b'"}'  # more than the socket buffers hold
+    async with scripted([http_response(TEXT_ANSWER)]) as server:
+        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        await client.post("/x", lambda: payload)
+        await client.aclose()
+    _, headers, received = server.requests[0]
+    assert received == payload and headers["content-length"] == str(len(payload))
+
+
+async def test_a_request_awaiting_its_answer_no_longer_holds_its_body() -> None:
+    payload = b"{}" * 10_000
+    unheld = sys.getrefcount(payload)
+    async with scripted([b""]) as server:  # never answered
+        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        async with anyio.create_task_group() as group:
+            group.start_soon(client.post, "/x", lambda: payload)
+            await server.received.wait()
+            assert sys.getrefcount(payload) == unheld
+            group.cancel_scope.cancel()
+        await client.aclose()
+
+
+async def test_a_retry_on_a_stale_connection_encodes_the_body_again() -> None:
+    made: list[bytes] = []
+
+    def body() -> bytes:
+        made.append(b"{}")
+        return made[-1]
+
+    async with scripted([http_response(TEXT_ANSWER)], close_after={0}) as server:
+        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        await client.post("/x", body)
+        await anyio.sleep(0.05)  # the server has closed the parked socket by now
+        await client.post("/x", body)
+        await client.aclose()
+    assert len(made) == 3 and len(server.requests) == 2
