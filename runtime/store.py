@@ -38,6 +38,7 @@ _log = structlog.get_logger("runtime.store")
 
 _WRITER_QUEUE = 4096
 _MAX_BATCH = 256
+_MAX_VALUES = 32766  # SQLite's default limit on values bound to one statement
 _PRAGMAS = (
     "PRAGMA busy_timeout=30000",
     "PRAGMA journal_mode=WAL",
@@ -50,17 +51,63 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+@dataclass(frozen=True)
+class _Insert:
+    """A multi-row INSERT: `head` up to VALUES, `width` values per row, `tail` after them.
+
+    The writer thread re-takes the GIL after every statement, which under a busy event loop
+    can cost a switch interval each; one statement for many rows pays that once.
+    """
+
+    head: str
+    width: int
+    tail: str = ""
+
+    def statements(self, rows: Sequence[Sequence[Any]]) -> list[Statement]:
+        """The rows as few statements as SQLite's limit on bound values allows."""
+        group = "(" + ", ".join("?" * self.width) + ")"
+        per = _MAX_VALUES // self.width
+        return [
+            (
+                f"{self.head} {', '.join([group] * len(chunk))}{self.tail}",
+                [value for row in chunk for value in row],
+            )
+            for chunk in (rows[i : i + per] for i in range(0, len(rows), per))
+        ]
+
+
+_RESULTS = _Insert(
+    "INSERT INTO results (run_id, phase, item_key, seq, kind, payload_json) VALUES", 6
+)
+_EVENTS = _Insert(
+    "INSERT INTO events (run_id, phase, item_key, level, event, payload_json, ts) VALUES", 7
+)
+_CALLS = _Insert(
+    "INSERT INTO model_calls (run_id, phase, item_key, model, provider, endpoint, request_key,"
+    " status, error, attempt, prompt_tokens, completion_tokens, cost_usd, latency_s, simulated,"
+    " created_at) VALUES",
+    16,
+)
+_CACHE = _Insert(
+    "INSERT INTO model_cache (request_key, response_json, created_at) VALUES",
+    3,
+    " ON CONFLICT DO NOTHING",
+)
+
+
 @dataclass(eq=False)
 class _Unit:
     """Statements that commit together, plus what the submitter waits on.
 
     `error` and `applied` are filled in by the writer's thread; `done` is set on the event
-    loop once the thread is finished with the unit (None: queued, nobody waits).
+    loop once the thread is finished with the unit (None: queued, nobody waits). A unit of
+    `rows` only has no statements: its rows go into the batch's multi-row INSERTs.
     """
 
     statements: list[Statement]
     guard: Statement | None = None
     done: anyio.Event | None = None
+    rows: Sequence[tuple[_Insert, Sequence[Any]]] = ()  # merged with the batch's other rows
     error: BaseException | None = None
     applied: bool = False
 
@@ -229,22 +276,15 @@ class Store:
         what makes a repeated or resumed run idempotent.
         """
         key = (item.run_id, item.phase, item.item_key)
-        statements: list[Statement] = [
-            (
-                "INSERT INTO results (run_id, phase, item_key, seq, kind, payload_json)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (*key, seq, result.kind, _json(result.payload)),
-            )
+        results = [
+            (*key, seq, result.kind, _json(result.payload))
             for seq, result in enumerate(item.results)
         ]
-        statements.extend(
-            (
-                "INSERT INTO events (run_id, phase, item_key, level, event, payload_json, ts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*key, event.level, event.event, _json(event.payload), event.ts),
-            )
+        events = [
+            (*key, event.level, event.event, _json(event.payload), event.ts)
             for event in item.events
-        )
+        ]
+        statements = [*_RESULTS.statements(results), *_EVENTS.statements(events)]
         guard: Statement = (
             "INSERT INTO work_items (run_id, phase, item_key, idx, trial, status, reason,"
             " outcome_json, attempts, duration_s, committed_at)"
@@ -272,12 +312,9 @@ class Store:
         cached answers flush first; a failed commit is logged. A crash can lose only calls
         whose episodes had not committed yet, and those episodes run again.
         """
-        statements: list[Statement] = [
+        rows: list[tuple[_Insert, Sequence[Any]]] = [
             (
-                "INSERT INTO model_calls (run_id, phase, item_key, model, provider, endpoint,"
-                " request_key, status, error, attempt, prompt_tokens, completion_tokens,"
-                " cost_usd, latency_s, simulated, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _CALLS,
                 (
                     call.run_id,
                     call.phase,
@@ -299,14 +336,8 @@ class Store:
             )
         ]
         if call.status == "ok" and call.response_json is not None:
-            statements.append(
-                (
-                    "INSERT INTO model_cache (request_key, response_json, created_at)"
-                    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (call.request_key, call.response_json, time.time()),
-                )
-            )
-        await self._enqueue(_Unit(statements))
+            rows.append((_CACHE, (call.request_key, call.response_json, time.time())))
+        await self._enqueue(_Unit([], rows=rows))
 
     async def add_event(
         self, run_id: str, event: str, payload: dict[str, Any], level: str = "info"
@@ -594,8 +625,10 @@ def _commit_batch(conn: sqlite3.Connection, batch: list[_Unit]) -> None:
     """
     try:
         conn.execute("BEGIN IMMEDIATE")
+        _insert_rows(conn, [unit for unit in batch if unit.rows])
         for unit in batch:
-            _apply_unit(conn, unit)
+            if not unit.rows:
+                _apply_unit(conn, unit)
         conn.execute("COMMIT")
     except BaseException as exc:  # the whole batch failed: every waiter hears why
         if conn.in_transaction:
@@ -603,6 +636,33 @@ def _commit_batch(conn: sqlite3.Connection, batch: list[_Unit]) -> None:
         for unit in batch:
             unit.applied = False
             unit.error = unit.error or exc
+
+
+def _insert_rows(conn: sqlite3.Connection, units: list[_Unit]) -> None:
+    """All the row units of a batch as one multi-row INSERT per table, under one savepoint.
+
+    Rows keep their queue order; if the inserts fail, every row unit reports the error.
+    """
+    if not units:
+        return
+    by_insert: dict[_Insert, list[Sequence[Any]]] = {}
+    for unit in units:
+        for insert, row in unit.rows:
+            by_insert.setdefault(insert, []).append(row)
+    conn.execute("SAVEPOINT rows")
+    try:
+        for insert, rows in by_insert.items():
+            for sql, params in insert.statements(rows):
+                conn.execute(sql, params)
+    except sqlite3.Error as exc:
+        conn.execute("ROLLBACK TO rows")
+        conn.execute("RELEASE rows")
+        for unit in units:
+            unit.error = exc
+        return
+    conn.execute("RELEASE rows")
+    for unit in units:
+        unit.applied = True
 
 
 def _apply_unit(conn: sqlite3.Connection, unit: _Unit) -> None:

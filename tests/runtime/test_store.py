@@ -11,7 +11,7 @@ import structlog
 
 import runtime.store as store_module
 from runtime.errors import StoreError
-from runtime.store import Store, _commit_batch, _Unit
+from runtime.store import Store, _commit_batch, _Insert, _Unit
 from runtime.store_schema import SCHEMA_VERSION
 from runtime.store_types import ItemCommit, ItemEvent, ModelCallRecord, ResultPayload, RunRecord
 
@@ -141,6 +141,30 @@ def _bare_connection(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
     return conn
+
+
+def test_row_units_share_multi_row_inserts_in_queue_order(tmp_path: Path) -> None:
+    conn = _bare_connection(tmp_path / "t.sqlite")
+    insert = _Insert("INSERT INTO t (k) VALUES", 1)
+    keys = [f"k{n:05d}" for n in range(40_000)]  # more rows than one statement may bind
+    assert len(insert.statements([(k,) for k in keys])) == 2
+    units = [_Unit([], rows=[(insert, (k,))]) for k in keys]
+    plain = _Unit([("INSERT INTO t VALUES ('plain')", ())])
+    _commit_batch(conn, [*units[:10], plain, *units[10:]])
+    assert all(unit.applied and unit.error is None for unit in [*units, plain])
+    stored = [row[0] for row in conn.execute("SELECT k FROM t ORDER BY rowid")]
+    assert stored == [*keys, "plain"]
+
+
+def test_a_failing_row_insert_fails_only_the_row_units(tmp_path: Path) -> None:
+    conn = _bare_connection(tmp_path / "t.sqlite")
+    insert = _Insert("INSERT INTO t (k) VALUES", 1)
+    rows = [_Unit([], rows=[(insert, ("same",))]) for _ in range(2)]  # a duplicate key
+    plain = _Unit([("INSERT INTO t VALUES ('plain')", ())])
+    _commit_batch(conn, [*rows, plain])
+    assert all(not unit.applied and isinstance(unit.error, sqlite3.IntegrityError) for unit in rows)
+    assert plain.applied
+    assert [row[0] for row in conn.execute("SELECT k FROM t")] == ["plain"]
 
 
 async def test_a_queued_model_call_is_seen_by_the_next_read(tmp_path: Path) -> None:
