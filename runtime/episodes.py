@@ -91,18 +91,29 @@ async def run_items(
     limit: int,
     deliver: Callable[[ItemCommit], Awaitable[None]],
 ) -> None:
-    """Execute items as tasks, at most `limit` at once, delivering each commit as it is ready."""
-    limiter = anyio.Semaphore(limit)
+    """Execute items as tasks, at most `limit` at once, delivering each commit as it is ready.
+
+    A finished episode frees its slot while its commit is delivered: the store's writer
+    batches commits, and waiting for one would leave the slot idle. At most `limit`
+    deliveries wait at once.
+    """
+    slots = anyio.Semaphore(limit)
+    delivering = anyio.Semaphore(limit)
 
     async def one(item: WorkItem) -> None:
         try:
-            await deliver(await runner.execute(item))
+            commit = await runner.execute(item)
+            await delivering.acquire()
         finally:
-            limiter.release()
+            slots.release()
+        try:
+            await deliver(commit)
+        finally:
+            delivering.release()
 
     async with anyio.create_task_group() as group:
         for item in items:
-            await limiter.acquire()
+            await slots.acquire()
             group.start_soon(one, item, name=f"episode-{item.key}")
 
 
