@@ -114,18 +114,19 @@ def _cpu() -> float:
 
 
 def _busy_window(
-    starts_done: list[float], call_times: list[float], start: float, c: int
+    first_calls: list[float], finished: list[float], call_times: list[float], c: int
 ) -> tuple[float, int]:
-    """(seconds, calls) from the start until the slot of the last episode to start was freed.
+    """The window in which all C slots hold an episode, and the calls completed in it.
 
-    Episodes start in order as slots free up, so the last one starts when the
-    (E - C + 1)-th finishes; until then every slot is busy.
+    It opens when the C-th episode sends its first request (before that, slots are still
+    being filled) and closes when the (E - C + 1)-th episode finishes (after that, slots
+    run dry): episodes start in order as slots free up.
     """
-    finished = sorted(starts_done)
-    if len(finished) <= c:
+    if len(finished) <= c or len(first_calls) < c:
         return 0.0, 0
-    end = finished[len(finished) - c]
-    return end - start, sum(1 for t in call_times if start <= t <= end)
+    begin = sorted(first_calls)[c - 1]
+    end = sorted(finished)[len(finished) - c]
+    return end - begin, sum(1 for t in call_times if begin <= t <= end)
 
 
 def _playbook(
@@ -191,7 +192,7 @@ def worker_ours(
 
         run("warmup", 9, 1)
         base_rss = psutil.Process().memory_info().rss
-        cpu0, start, wall0 = _cpu(), time.time(), time.perf_counter()
+        cpu0, wall0 = _cpu(), time.perf_counter()
         store = run("measured", concurrency, trials)
         wall = time.perf_counter() - wall0
         cpu = _cpu() - cpu0
@@ -209,8 +210,15 @@ def worker_ours(
             call_times = [
                 row[0] for row in db.execute("SELECT created_at FROM model_calls WHERE status='ok'")
             ]
+            first_calls = [
+                row[0]
+                for row in db.execute(
+                    "SELECT MIN(created_at - latency_s) FROM model_calls"
+                    " WHERE phase='trajectories' GROUP BY item_key"
+                )
+            ]
         db.close()
-    window, busy_calls = _busy_window(done, call_times, start, concurrency)
+    window, busy_calls = _busy_window(first_calls, done, call_times, concurrency)
     impl = "ours" if executor == "local" else executor
     return Measurement(
         impl, concurrency, len(done), accepted, len(call_times), wall, window, busy_calls,
@@ -257,8 +265,11 @@ class _ThreadEpisodes:
             self.call_times.append(time.time())
         return response.choices[0].message
 
-    def episode(self, index: int) -> tuple[bool, float]:
-        """Play one scripted conversation, run its tool calls, check the final state."""
+    def episode(self, index: int) -> tuple[bool, float, float]:
+        """Play one scripted conversation, run its tool calls, check the final state.
+
+        Returns whether it passed, when it sent its first request and when it finished.
+        """
         from agents.dialogue_script import assistant_script, human_script
         from agents.scenario import SCENARIO_ARG
 
@@ -273,6 +284,7 @@ class _ThreadEpisodes:
         ]
         agent_view: list[dict[str, Any]] = [{"role": "system", "content": self.assistant_system}]
         said: list[str] = []
+        first_call = time.time()
         for _turn in range(20):
             text = self._create(messages=human_view, extra_body={SCENARIO_ARG: human}).content
             human_view.append({"role": "assistant", "content": text})
@@ -297,9 +309,9 @@ class _ThreadEpisodes:
         truth = self.base.fork()
         truth.run([a.model_dump() for a in blueprint.actions])
         outputs_ok = all(any(o in s for s in said) for o in blueprint.outputs)
-        return truth.fingerprint() == env.fingerprint() and outputs_ok, time.time()
+        return truth.fingerprint() == env.fingerprint() and outputs_ok, first_call, time.time()
 
-    def run(self, episodes: int, threads: int) -> list[tuple[bool, float]]:
+    def run(self, episodes: int, threads: int) -> list[tuple[bool, float, float]]:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             return list(pool.map(self.episode, range(episodes)))
 
@@ -310,14 +322,15 @@ def worker_threads(base_url: str, concurrency: int, episodes: int) -> Measuremen
     driver.run(9, 9)  # warm-up: imports, connections, code paths
     driver.calls, driver.call_times = 0, []
     base_rss = psutil.Process().memory_info().rss
-    cpu0, start, wall0 = _cpu(), time.time(), time.perf_counter()
+    cpu0, wall0 = _cpu(), time.perf_counter()
     results = driver.run(episodes, concurrency)
     wall = time.perf_counter() - wall0
     cpu = _cpu() - cpu0
     peak = _peak_rss()
-    done = [finished for _, finished in results]
-    window, busy_calls = _busy_window(done, driver.call_times, start, concurrency)
-    accepted = sum(ok for ok, _ in results)
+    first_calls = [first for _, first, _ in results]
+    done = [finished for _, _, finished in results]
+    window, busy_calls = _busy_window(first_calls, done, driver.call_times, concurrency)
+    accepted = sum(ok for ok, _, _ in results)
     return Measurement(
         "threads", concurrency, episodes, accepted, driver.calls, wall, window, busy_calls,
         cpu, base_rss, peak,
