@@ -54,8 +54,13 @@ async def converse(
     """Run one conversation on the assistant's environment and return its transcript."""
     # Built unvalidated: the prompt and tool schemas are the assistant's own (already
     # well-formed, read-only), shared with every episode instead of copied into each one.
+    # Every list is passed: pydantic inspects a default factory's signature on each use.
     transcript = Transcript.model_construct(
-        system=assistant.system_prompt, tools=list(assistant.tools)
+        system=assistant.system_prompt,
+        tools=list(assistant.tools),
+        messages=[],
+        best_of=[],
+        policy_notes=[],
     )
     transcript.end, transcript.error = await _alternate(human, assistant, limits, transcript)
     transcript.policy_notes = unconfirmed_writes(transcript.messages, write_tools)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -372,3 +373,19 @@ def test_the_simulated_user_speaks_its_instruction_in_the_first_person() -> None
         "I am Ann Lee; I do not remember my email. If the agent asks me why, "
         "say my order #W1 was a mistake."
     )
+
+
+async def test_conversations_leave_no_cyclic_garbage(gateway: ModelGateway) -> None:
+    """Runs keep the collector mostly idle; garbage in cycles would pile up per episode."""
+    base = DOMAIN.environment()
+    pairs = [(_human(gateway), _assistant(gateway, base.fork())) for _ in range(6)]
+    human, assistant = pairs.pop()
+    await converse(human, assistant, ConversationLimits(), WRITES)  # warm every cache
+    gc.collect()
+    gc.disable()
+    try:
+        for human, assistant in pairs:
+            await converse(human, assistant, ConversationLimits(), WRITES)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
