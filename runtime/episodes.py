@@ -94,11 +94,11 @@ async def run_items(
     """Execute items as tasks, at most `limit` at once, delivering each commit as it is ready.
 
     A finished episode frees its slot while its commit is delivered: the store's writer
-    batches commits, and waiting for one would leave the slot idle. At most `limit`
-    deliveries wait at once.
+    batches commits, and waiting for one would leave the slot idle. A few deliveries wait at
+    once (an eighth of `limit`, at least 16): each holds a whole finished episode.
     """
     slots = anyio.Semaphore(limit)
-    delivering = anyio.Semaphore(limit)
+    delivering = anyio.Semaphore(max(16, limit // 8))
 
     async def one(item: WorkItem) -> None:
         try:
