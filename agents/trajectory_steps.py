@@ -126,6 +126,9 @@ class ConverseStep(AgentStep):
         self.system_prompt = self.assistant_prompt()
         self._blueprints = _PerObject(Blueprint.model_validate)
         self._scripts = _PerObject(self._unseeded_scripts)
+        self._plain_human_prompts: _PerObject[Blueprint, str] = _PerObject(
+            lambda blueprint: self._human_prompt(blueprint, None)
+        )
 
     async def run(self, episode: Episode) -> StepOutcome:
         params = self.params
@@ -201,14 +204,10 @@ class ConverseStep(AgentStep):
         params = self.params
         assert isinstance(params, ConverseParams)
         agent = self.roster.role(params.human)
-        persona = episode.rng("persona").choice(params.personas) if params.persona else None
-        system = self.templates.render(
-            agent.prompt,
-            "human.j2",
-            instruction=blueprint.instruction,
-            persona=persona,
-            stop_token=params.stop_token,
-        )
+        if params.persona:
+            system = self._human_prompt(blueprint, episode.rng("persona").choice(params.personas))
+        else:
+            system = self._plain_human_prompts.of(blueprint)
         judge = None
         if params.candidates > 1:
             judge_agent = self.roster.role(params.judge)
@@ -231,6 +230,17 @@ class ConverseStep(AgentStep):
             timeout_s=timeout,
             best_of=params.candidates,
             judge=judge,
+        )
+
+    def _human_prompt(self, blueprint: Blueprint, persona: str | None) -> str:
+        params = self.params
+        assert isinstance(params, ConverseParams)
+        return self.templates.render(
+            self.roster.role(params.human).prompt,
+            "human.j2",
+            instruction=blueprint.instruction,
+            persona=persona,
+            stop_token=params.stop_token,
         )
 
     def _payload(
@@ -259,9 +269,9 @@ class _PerObject(Generic[K, V]):
     """A value derived from an object that many episodes share, computed once per object.
 
     Trials of one source item share its payload (and so its Blueprint): validating it and
-    building its scripts once per object instead of once per trial saves CPU and keeps the
-    live episodes small. Keyed by the object itself, which is held so its id cannot be
-    reused; the most recent `size` objects are kept. Users only read the values.
+    building its scripts and user prompt once per object instead of once per trial saves
+    CPU and keeps the live episodes small. Keyed by the object itself, which is held so its
+    id cannot be reused; the most recent `size` objects are kept. Users only read the values.
     """
 
     def __init__(self, make: Callable[[K], V], size: int = 1024) -> None:
