@@ -328,7 +328,7 @@ class ModelGateway:
             )
         result = await client.create(
             messages,
-            tools=list(tools),
+            tools=tools,
             tool_choice=tool_choice,
             json_output=json_output,
             extra_create_args=args,
