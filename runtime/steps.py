@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from runtime.actors import ActorSystem
 from runtime.registry import Registry
 from runtime.store import Store
-from runtime.store_types import ItemEvent, ResultPayload
+from runtime.store_types import ItemEvent, ResultJSON, ResultPayload, canonical_json
 
 if TYPE_CHECKING:
     from runtime.playbook import PhaseConfig, Playbook
@@ -102,7 +102,7 @@ class Episode:
     inputs: list[ResultPayload] = field(default_factory=list)
     attempt: int = 1
     state: dict[str, Any] = field(default_factory=dict)
-    results: list[ResultPayload] = field(default_factory=list)
+    results: list[ResultJSON] = field(default_factory=list)
     events: list[ItemEvent] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
 
@@ -111,8 +111,12 @@ class Episode:
         return random.Random(f"{self.seed}:{self.attempt}:{purpose}")
 
     def record(self, kind: str, payload: dict[str, Any]) -> None:
-        """Add a result that commits together with this episode."""
-        self.results.append(ResultPayload(kind=kind, payload=payload))
+        """Add a result that commits together with this episode.
+
+        Encoded now: a finished episode's commit may wait a while for the store's writer,
+        and the text is a fraction of the objects (a trajectory's are its whole transcript).
+        """
+        self.results.append(ResultJSON(kind=kind, payload_json=canonical_json(payload)))
 
     def event(self, name: str, **payload: Any) -> None:
         self.events.append(ItemEvent(event=name, payload=payload))

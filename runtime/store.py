@@ -6,7 +6,6 @@ Every unit of work commits in one transaction together with its results, keyed b
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -30,6 +29,7 @@ from runtime.store_types import (
     ModelUsage,
     ResultRecord,
     RunRecord,
+    canonical_json,
 )
 
 Statement = tuple[str, Sequence[Any]]
@@ -45,10 +45,6 @@ _PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
 )
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True)
@@ -82,6 +78,12 @@ _RESULTS = _Insert(
 _EVENTS = _Insert(
     "INSERT INTO events (run_id, phase, item_key, level, event, payload_json, ts) VALUES", 7
 )
+_ITEMS = _Insert(
+    "INSERT INTO work_items (run_id, phase, item_key, idx, trial, status, reason,"
+    " outcome_json, attempts, duration_s, committed_at) VALUES",
+    11,
+    " ON CONFLICT DO NOTHING",
+)
 _CALLS = _Insert(
     "INSERT INTO model_calls (run_id, phase, item_key, model, provider, endpoint, request_key,"
     " status, error, attempt, prompt_tokens, completion_tokens, cost_usd, latency_s, simulated,"
@@ -95,19 +97,38 @@ _CACHE = _Insert(
 )
 
 
+@dataclass(frozen=True)
+class _ItemRows:
+    """A work item's commit as rows: its `work_items` row (the guard), results and events."""
+
+    item: Sequence[Any]  # starts with the key: run_id, phase, item_key
+    results: list[Sequence[Any]]
+    events: list[Sequence[Any]]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.item[0], self.item[1], self.item[2])
+
+    def statements(self) -> list[Statement]:
+        """The rows as statements of their own (for a unit applied alone)."""
+        return [*_RESULTS.statements(self.results), *_EVENTS.statements(self.events)]
+
+
 @dataclass(eq=False)
 class _Unit:
     """Statements that commit together, plus what the submitter waits on.
 
     `error` and `applied` are filled in by the writer's thread; `done` is set on the event
     loop once the thread is finished with the unit (None: queued, nobody waits). A unit of
-    `rows` only has no statements: its rows go into the batch's multi-row INSERTs.
+    `rows` only, or of a work `item`, has no statements: its rows go into the batch's
+    multi-row INSERTs.
     """
 
     statements: list[Statement]
     guard: Statement | None = None
     done: anyio.Event | None = None
     rows: Sequence[tuple[_Insert, Sequence[Any]]] = ()  # merged with the batch's other rows
+    item: _ItemRows | None = None  # merged with the batch's other work items
     error: BaseException | None = None
     applied: bool = False
 
@@ -276,32 +297,28 @@ class Store:
         what makes a repeated or resumed run idempotent.
         """
         key = (item.run_id, item.phase, item.item_key)
-        results = [
-            (*key, seq, result.kind, _json(result.payload))
-            for seq, result in enumerate(item.results)
-        ]
-        events = [
-            (*key, event.level, event.event, _json(event.payload), event.ts)
-            for event in item.events
-        ]
-        statements = [*_RESULTS.statements(results), *_EVENTS.statements(events)]
-        guard: Statement = (
-            "INSERT INTO work_items (run_id, phase, item_key, idx, trial, status, reason,"
-            " outcome_json, attempts, duration_s, committed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (
+        rows = _ItemRows(
+            item=(
                 *key,
                 item.index,
                 item.trial,
                 item.status,
                 item.reason,
-                _json(item.outcome),
+                canonical_json(item.outcome),
                 item.attempts,
                 item.duration_s,
                 time.time(),
             ),
+            results=[
+                (*key, seq, result.kind, result.payload_json)
+                for seq, result in enumerate(item.results)
+            ],
+            events=[
+                (*key, event.level, event.event, canonical_json(event.payload), event.ts)
+                for event in item.events
+            ],
         )
-        unit = await self._submit(_Unit(statements, guard=guard))
+        unit = await self._submit(_Unit([], item=rows))
         return unit.applied
 
     async def record_model_call(self, call: ModelCallRecord) -> None:
@@ -349,7 +366,7 @@ class Store:
                     (
                         "INSERT INTO events (run_id, phase, item_key, level, event,"
                         " payload_json, ts) VALUES (?, '', '', ?, ?, ?, ?)",
-                        (run_id, level, event, _json(payload), time.time()),
+                        (run_id, level, event, canonical_json(payload), time.time()),
                     )
                 ]
             )
@@ -626,8 +643,9 @@ def _commit_batch(conn: sqlite3.Connection, batch: list[_Unit]) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         _insert_rows(conn, [unit for unit in batch if unit.rows])
+        _insert_items(conn, [unit for unit in batch if unit.item is not None])
         for unit in batch:
-            if not unit.rows:
+            if not unit.rows and unit.item is None:
                 _apply_unit(conn, unit)
         conn.execute("COMMIT")
     except BaseException as exc:  # the whole batch failed: every waiter hears why
@@ -665,14 +683,76 @@ def _insert_rows(conn: sqlite3.Connection, units: list[_Unit]) -> None:
         unit.applied = True
 
 
+def _insert_items(conn: sqlite3.Connection, units: list[_Unit]) -> None:
+    """The batch's work items in a few statements: the keys already committed are looked
+    up once, the others go in with their results and events as multi-row INSERTs.
+
+    Five statements per item, each re-taking the GIL, made the writer the bottleneck when
+    many episodes finish at once. If the merged inserts fail, each unit is applied on its
+    own, so one bad item cannot fail the others.
+    """
+    if not units:
+        return
+    conn.execute("SAVEPOINT items")
+    try:
+        seen = _committed(conn, [unit.item.key for unit in units if unit.item is not None])
+        fresh: list[_ItemRows] = []
+        for unit in units:
+            assert unit.item is not None
+            unit.applied = unit.item.key not in seen
+            if unit.applied:
+                seen.add(unit.item.key)
+                fresh.append(unit.item)
+        for insert, rows in (
+            (_ITEMS, [item.item for item in fresh]),
+            (_RESULTS, [row for item in fresh for row in item.results]),
+            (_EVENTS, [row for item in fresh for row in item.events]),
+        ):
+            for sql, params in insert.statements(rows) if rows else []:
+                conn.execute(sql, params)
+    except sqlite3.Error:
+        conn.execute("ROLLBACK TO items")
+        conn.execute("RELEASE items")
+        for unit in units:
+            _apply_unit(conn, unit)
+        return
+    conn.execute("RELEASE items")
+
+
+def _committed(
+    conn: sqlite3.Connection, keys: list[tuple[str, str, str]]
+) -> set[tuple[str, str, str]]:
+    """Which of `keys` (run_id, phase, item_key) already have a work_items row."""
+    by_phase: dict[tuple[str, str], list[str]] = {}
+    for run_id, phase, item_key in keys:
+        by_phase.setdefault((run_id, phase), []).append(item_key)
+    found: set[tuple[str, str, str]] = set()
+    per = _MAX_VALUES - 2
+    for (run_id, phase), names in by_phase.items():
+        for start in range(0, len(names), per):
+            chunk = names[start : start + per]
+            sql = (
+                "SELECT item_key FROM work_items WHERE run_id=? AND phase=?"
+                f" AND item_key IN ({', '.join('?' * len(chunk))})"
+            )
+            found.update(
+                (run_id, phase, key) for (key,) in conn.execute(sql, (run_id, phase, *chunk))
+            )
+    return found
+
+
 def _apply_unit(conn: sqlite3.Connection, unit: _Unit) -> None:
     """Apply one unit under its own savepoint; a guard that changes no row skips the unit."""
+    guard, statements = unit.guard, unit.statements
+    if unit.item is not None:
+        guard, statements = _ITEMS.statements([unit.item.item])[0], unit.item.statements()
+    unit.applied = False
     conn.execute("SAVEPOINT unit")
     try:
-        if unit.guard is not None and conn.execute(*unit.guard).rowcount == 0:
+        if guard is not None and conn.execute(*guard).rowcount == 0:
             conn.execute("RELEASE unit")
             return
-        for sql, params in unit.statements:
+        for sql, params in statements:
             conn.execute(sql, params)
         conn.execute("RELEASE unit")
         unit.applied = True

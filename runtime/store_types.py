@@ -7,10 +7,25 @@ import sqlite3
 import time
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 ItemStatus = Literal["accepted", "rejected", "failed"]
 ModelCallStatus = Literal["ok", "error", "cached"]
+
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def canonical_json(value: Any) -> str:
+    """JSON as the store keeps it: sorted keys, no spaces, other types as their `str`.
+
+    orjson for speed (every finished episode encodes its transcript); the standard
+    encoder for what orjson refuses, such as integers beyond 64 bits from model output.
+    """
+    try:
+        return orjson.dumps(value, default=str, option=_CANONICAL).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class RunRecord(BaseModel):
@@ -41,6 +56,13 @@ class ResultPayload(BaseModel):
     payload: dict[str, Any]
 
 
+class ResultJSON(BaseModel):
+    """A result as a work item commits it: kind and payload, the payload already encoded."""
+
+    kind: str
+    payload_json: str
+
+
 class ItemEvent(BaseModel):
     """An event that belongs to a work item and commits with it."""
 
@@ -63,7 +85,7 @@ class ItemCommit(BaseModel):
     outcome: dict[str, Any] = Field(default_factory=dict)
     attempts: int = 1
     duration_s: float = 0.0
-    results: list[ResultPayload] = Field(default_factory=list)
+    results: list[ResultJSON] = Field(default_factory=list)
     events: list[ItemEvent] = Field(default_factory=list)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -11,9 +12,16 @@ import structlog
 
 import runtime.store as store_module
 from runtime.errors import StoreError
-from runtime.store import Store, _commit_batch, _Insert, _Unit
+from runtime.store import Store, _commit_batch, _Insert, _ItemRows, _Unit
 from runtime.store_schema import SCHEMA_VERSION
-from runtime.store_types import ItemCommit, ItemEvent, ModelCallRecord, ResultPayload, RunRecord
+from runtime.store_types import (
+    ItemCommit,
+    ItemEvent,
+    ModelCallRecord,
+    ResultJSON,
+    RunRecord,
+    canonical_json,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -38,7 +46,7 @@ def _item(key: str, value: int, status: str = "accepted") -> ItemCommit:
         index=value,
         status=status,  # type: ignore[arg-type]
         reason="" if status == "accepted" else "check: bad",
-        results=[ResultPayload(kind="answer", payload={"value": value})],
+        results=[ResultJSON(kind="answer", payload_json=canonical_json({"value": value}))],
         events=[ItemEvent(event="step", payload={"value": value})],
     )
 
@@ -135,6 +143,40 @@ async def test_a_failing_unit_is_isolated_from_the_rest_of_its_batch(tmp_path: P
     assert keys == {f"k{n}" for n in range(10)}
     assert values == {f"k{n}": n for n in range(10)}
     assert orphan_keys == set()
+
+
+def _item_unit(run_id: str, key: str, value: int) -> _Unit:
+    ids = (run_id, "p", key)
+    rows = _ItemRows(
+        item=(*ids, value, 0, "accepted", "", "{}", 1, 0.0, 0.0),
+        results=[(*ids, seq, "answer", f'{{"value":{value},"seq":{seq}}}') for seq in range(2)],
+        events=[(*ids, "info", "step", "{}", 0.0)],
+    )
+    return _Unit([], item=rows)
+
+
+async def test_items_of_one_batch_commit_together_and_a_bad_one_alone(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    async with Store.open(path) as store:
+        await store.ensure_run(_run())
+        await store.commit_item(_item("old", 7))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    good = [_item_unit("r1", f"k{n}", n) for n in range(3)]
+    again, old = _item_unit("r1", "k0", 99), _item_unit("r1", "old", 99)
+    orphan = _item_unit("no-such-run", "k9", 9)
+    _commit_batch(conn, [good[0], again, old, good[1], good[2]])
+    assert [u.applied for u in [*good, again, old]] == [True, True, True, False, False]
+    _commit_batch(conn, [_item_unit("r1", "k3", 3), orphan, _item_unit("r1", "k4", 4)])
+    assert orphan.error is not None and not orphan.applied
+    stored = conn.execute(
+        "SELECT item_key, seq, payload_json FROM results WHERE run_id='r1' ORDER BY rowid"
+    ).fetchall()
+    conn.close()
+    values = {(key, seq): payload for key, seq, payload in stored}
+    assert sorted({key for key, _ in values}) == ["k0", "k1", "k2", "k3", "k4", "old"]
+    assert values["k0", 1] == '{"value":0,"seq":1}'  # the first of the duplicates won
+    assert values["old", 0] == '{"value":7}'  # committed before: untouched
 
 
 def _bare_connection(path: Path) -> sqlite3.Connection:
@@ -350,3 +392,11 @@ async def test_forgetting_failed_items_keeps_accepted_and_rejected_ones(tmp_path
         events = {row["item_key"] for row in await store.events("r1", event="step")}
     assert keys == {"ok", "judged"}
     assert results == events == {"ok", "judged"}
+
+
+def test_canonical_json_sorts_keys_and_keeps_what_orjson_refuses() -> None:
+    assert canonical_json({"b": [1.5, None, "é"], "a": {"y": True, "x": "q"}}) == (
+        '{"a":{"x":"q","y":true},"b":[1.5,null,"é"]}'
+    )
+    big = canonical_json({"n": 10**30, "when": Path("/x")})  # beyond 64 bits; not JSON
+    assert json.loads(big) == {"n": 10**30, "when": "/x"}
