@@ -3,10 +3,16 @@
 Messages follow the OpenAI chat layout (user / assistant with optional tool calls / tool
 results), so OpenAI and ShareGPT exports are a mapping away; agents rebuild their own model
 views from the transcript, which is the only source of truth of an episode's dialogue.
+
+`ToolCall` and `ChatMessage` are slotted stdlib dataclasses, not pydantic models, for memory:
+many live episodes each hold their messages for their whole life. As fields of `Transcript`
+pydantic still validates and serialises them exactly as before (same JSON); constructing one
+directly does not validate, its types are checked statically.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -15,21 +21,23 @@ ChatRole = Literal["user", "assistant", "tool"]
 EndReason = Literal["stop", "transfer", "max_turns", "refusal", "tool_steps", "error"]
 
 
-class ToolCall(BaseModel):
+@dataclass(slots=True)
+class ToolCall:
     """One call the assistant asked for; `invalid_arguments` holds unparseable argument text."""
 
     id: str
     name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: dict[str, Any] = field(default_factory=dict)
     invalid_arguments: str | None = None
 
 
-class ChatMessage(BaseModel):
+@dataclass(slots=True)
+class ChatMessage:
     """A user or assistant message, or a tool result (`tool_call_id`, `name`, `is_error`)."""
 
     role: ChatRole
     content: str = ""
-    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
     is_error: bool = False
