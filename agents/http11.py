@@ -1,25 +1,25 @@
-"""A lean HTTP/1.1 client for JSON POSTs: keep-alive connections on anyio streams.
+"""A lean HTTP/1.1 client for JSON POSTs: keep-alive connections on asyncio protocols.
 
 It exists for throughput: a run keeps hundreds of model calls in flight, and a general HTTP
 stack spends milliseconds of CPU per request on features a JSON API call never uses. It
 speaks what OpenAI-compatible endpoints answer with (Content-Length or chunked bodies,
 keep-alive, optional TLS); no proxies, redirects, compression or HTTP/2.
+It uses asyncio transports directly, as the project runs only on anyio's asyncio backend
+(asyncio or uvloop, see runtime/loop.py): a bare protocol holds about a third of an anyio
+stream's memory per open connection, and a run keeps one open per model call in flight.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
-
-import anyio
-from anyio.abc import ByteStream
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
-_CHUNK = 65536
 
 
 class HttpError(Exception):
@@ -80,32 +80,74 @@ class Origin:
         return self.host if self.port == default else f"{self.host}:{self.port}"
 
 
-class _Connection:
-    """One socket and the bytes read past the last response."""
+class _Connection(asyncio.Protocol):
+    """One connection: the bytes received and not yet parsed, and the one task reading them.
 
-    __slots__ = ("answered", "buffer", "reused", "stream")
+    The loop appends whatever arrives to `buffer` and wakes the reader's future, which
+    exists only while a read waits, so an idle connection holds no future. At end of
+    stream the inherited `eof_received` returns None: the transport closes itself and
+    `connection_lost` ends the reads.
+    """
 
-    def __init__(self, stream: ByteStream) -> None:
-        self.stream = stream
+    __slots__ = ("_drain", "_ended", "_waiter", "answered", "buffer", "reused", "transport")
+
+    transport: asyncio.Transport
+
+    def __init__(self) -> None:
         self.buffer = bytearray()
         self.reused = False
-        self.answered = False  # some bytes of the current response have arrived
+        self.answered = False  # bytes arrived since it was opened or last parked
+        self._ended: str | None = None  # why the connection ended, once it has
+        self._waiter: asyncio.Future[None] | None = None  # a read waiting for bytes
+        self._drain: asyncio.Future[None] | None = None  # exists while writing is paused
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self.answered = True
+        _wake(self._waiter)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended = "end of stream" if exc is None else repr(exc)
+        _wake(self._waiter)
+        _wake(self._drain)  # left set: what was written never drained
+
+    def pause_writing(self) -> None:
+        """The transport holds more than its high-water mark: `send` waits for resume."""
+        self._drain = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        drain, self._drain = self._drain, None
+        _wake(drain)
 
     async def fill(self) -> None:
-        """Read more bytes; raise EndOfStream-like errors as HttpConnectError."""
-        try:
-            data = await self.stream.receive(_CHUNK)
-        except (anyio.EndOfStream, anyio.BrokenResourceError, OSError) as exc:
-            raise HttpConnectError(f"connection closed by the server: {exc!r}") from exc
-        self.answered = True
-        self.buffer += data
+        """Wait for more bytes; the connection ending first raises HttpConnectError."""
+        received = len(self.buffer)
+        if self._ended is None:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        if len(self.buffer) == received:
+            raise HttpConnectError(f"connection closed by the server: {self._ended}")
 
     async def send(self, request: bytes) -> None:
-        """Write a whole request; a failure is HttpConnectError."""
-        try:
-            await self.stream.send(request)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise HttpConnectError(f"connection lost while sending: {exc!r}") from exc
+        """Write a whole request, waiting while the transport's buffer is over its limit.
+
+        A connection that ends first, or before the write drains, raises HttpConnectError.
+        """
+        if self._ended is None:
+            self.transport.write(request)
+            drain = self._drain
+            if drain is None:
+                return
+            await drain
+            if self._drain is None:
+                return
+        raise HttpConnectError(f"connection lost while sending: {self._ended}")
 
     async def read_head(self) -> tuple[int, dict[str, str]]:
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
@@ -215,18 +257,18 @@ class HttpClient:
                 await connection.send(self._request(path, body()))
                 response, keep = await connection.read_response()
             except HttpConnectError:
-                await _close(connection)
+                connection.transport.abort()
                 if connection.reused and not connection.answered:
                     continue  # the server closed it while parked: try a fresh one
                 raise
-            except BaseException:
-                await _close(connection)
+            except BaseException:  # cancelled or malformed midway: the exchange is lost
+                connection.transport.abort()
                 raise
             if keep and not self._closed and len(self._idle) < self._max_idle:
                 connection.reused, connection.answered = True, False
                 self._idle.append(connection)
             else:
-                await _close(connection)
+                connection.transport.close()
             return response
 
     async def aclose(self) -> None:
@@ -234,7 +276,7 @@ class HttpClient:
         self._closed = True
         idle, self._idle = self._idle, []
         for connection in idle:
-            await _close(connection)
+            connection.transport.close()
 
     async def _checkout(self) -> _Connection:
         if self._closed:
@@ -242,16 +284,14 @@ class HttpClient:
         if self._idle:
             return self._idle.pop()
         origin = self.origin
+        hostname = origin.host if self._ssl is not None else None
         try:
-            if self._ssl is not None:
-                stream: ByteStream = await anyio.connect_tcp(
-                    origin.host, origin.port, tls=True, ssl_context=self._ssl
-                )
-            else:
-                stream = await anyio.connect_tcp(origin.host, origin.port)
-        except OSError as exc:
+            _, connection = await asyncio.get_running_loop().create_connection(
+                _Connection, origin.host, origin.port, ssl=self._ssl, server_hostname=hostname
+            )
+        except OSError as exc:  # ssl.SSLError and socket.gaierror included
             raise HttpConnectError(f"cannot connect to {origin.host}:{origin.port}: {exc}") from exc
-        return _Connection(stream)
+        return connection
 
     def _request(self, path: str, body: bytes) -> bytes:
         """Head and body joined: an exact-size copy, the only one alive while it is sent.
@@ -266,7 +306,7 @@ class HttpClient:
         return head + body
 
 
-async def _close(connection: _Connection) -> None:
-    with anyio.CancelScope(shield=True):
-        with contextlib.suppress(OSError, anyio.BrokenResourceError):
-            await connection.stream.aclose()
+def _wake(future: asyncio.Future[None] | None) -> None:
+    """Resolve a waiter unless it is gone or done (a cancelled read leaves a done one)."""
+    if future is not None and not future.done():
+        future.set_result(None)
