@@ -13,7 +13,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 from autogen_core import FunctionCall
 from autogen_core.models import (
     AssistantMessage,
@@ -138,14 +137,14 @@ class Assistant:
     async def respond(self, transcript: Transcript) -> AssistantReply:
         """One turn: call tools until the model answers in text; append every message."""
         for _ in range(self.max_tool_steps + 1):
-            with anyio.fail_after(self.timeout_s):
-                result = await self.gateway.create(
-                    self.model,
-                    model_view(self.system_prompt, transcript.messages),
-                    tools=self.tools,
-                    scenario=self.scenario,
-                    call=self.call,
-                )
+            result = await self.gateway.create(
+                self.model,
+                model_view(self.system_prompt, transcript.messages),
+                tools=self.tools,
+                scenario=self.scenario,
+                call=self.call,
+                timeout_s=self.timeout_s,
+            )
             if isinstance(result.content, str):
                 text = result.content.strip()
                 transcript.messages.append(ChatMessage(role="assistant", content=text))

@@ -177,13 +177,16 @@ class ModelGateway:
         call: CallContext | None = None,
         extra: Mapping[str, Any] | None = None,
         cache: bool = True,
+        timeout_s: float | None = None,
     ) -> CreateResult:
         """One completion from `model`: cached, or called with limits and retries.
 
         `scenario` reaches simulated models (and OpenAI-compatible ones with
         `send_scenario`); `extra` goes to the client as `extra_create_args`; `cache=False`
         skips the cache lookup (for a deliberate re-ask of an identical request).
-        Raises ModelError when the call fails for good.
+        `timeout_s` bounds the whole call from its first attempt (retries and backoff
+        included; each attempt is also bounded by the model's `timeout_s`), and raises
+        TimeoutError when it runs out. Raises ModelError when the call fails for good.
         """
         target = self._get(model)
         context = call or CallContext()
@@ -194,7 +197,7 @@ class ModelGateway:
             if hit is not None:
                 return hit
         return await self._call(
-            target, key, messages, tools, tool_choice, json_output, args, context
+            target, key, messages, tools, tool_choice, json_output, args, context, timeout_s
         )
 
     async def close(self) -> None:
@@ -264,9 +267,11 @@ class ModelGateway:
         json_output: JsonOutput,
         args: dict[str, Any],
         call: CallContext,
+        timeout_s: float | None,
     ) -> CreateResult:
         config = target.config
         attempt = 0
+        deadline = math.inf  # of the whole call, set when its first attempt starts
         while True:
             attempt += 1
             if target.rate is not None:
@@ -275,14 +280,23 @@ class ModelGateway:
             try:
                 async with target.limiter:
                     started = time.perf_counter()
-                    with anyio.fail_after(config.timeout_s):
+                    now = anyio.current_time()
+                    if attempt == 1 and timeout_s is not None:
+                        deadline = now + timeout_s
+                    # A bare scope, not fail_after: a thousand calls wait in these at once.
+                    with anyio.CancelScope(deadline=min(now + config.timeout_s, deadline)) as scope:
                         outcome = await self._invoke(
                             target, messages, tools, tool_choice, json_output, args
                         )
+                    if scope.cancelled_caught:
+                        raise TimeoutError
             except Exception as exc:
                 latency = time.perf_counter() - started
                 retryable, reason, retry_after = classify(exc)
-                if not retryable or attempt > config.max_retries:
+                retryable &= attempt <= config.max_retries
+                delay = self._backoff(config, attempt, retry_after) if retryable else 0.0
+                out_of_time = anyio.current_time() + delay >= deadline
+                if not retryable or out_of_time:
                     await self._record(target, key, call, "error", attempt, latency, error=reason)
                     _log.error(
                         "model.error",
@@ -292,12 +306,14 @@ class ModelGateway:
                         latency_s=round(latency, 3),
                         simulated=target.simulated,
                     )
+                    if out_of_time:
+                        message = f"model {target.name!r}: no answer within {timeout_s}s"
+                        raise TimeoutError(message) from exc
                     raise ModelError(
                         target.endpoint,
                         f"model {target.name!r}: {reason} (attempt {attempt} of "
                         f"{config.max_retries + 1})",
                     ) from exc
-                delay = self._backoff(config, attempt, retry_after)
                 _log.warning(
                     "model.retry",
                     model=target.name,

@@ -156,10 +156,14 @@ class HumanSimulator:
         scenario: SimScenario | ScenarioJSON,
         extra: dict[str, int] | None,
     ) -> str:
-        with anyio.fail_after(self.timeout_s):
-            result = await self.gateway.create(
-                self.model, messages, scenario=scenario, call=self.call, extra=extra
-            )
+        result = await self.gateway.create(
+            self.model,
+            messages,
+            scenario=scenario,
+            call=self.call,
+            extra=extra,
+            timeout_s=self.timeout_s,
+        )
         if not isinstance(result.content, str):
             raise ModelError(self.model, "the simulated user answered with tool calls")
         return result.content.strip()

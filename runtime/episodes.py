@@ -174,12 +174,13 @@ class EpisodeRunner:
             inputs=item.inputs,
         )
         status: ItemStatus
-        try:
-            with anyio.fail_after(self.playbook.timeouts.episode_s):
-                status, reason = await self._attempts(episode)
-        except TimeoutError:
+        timeout_s = self.playbook.timeouts.episode_s
+        # A bare scope, not fail_after: every live episode waits in one.
+        with anyio.CancelScope(deadline=anyio.current_time() + timeout_s) as scope:
+            status, reason = await self._attempts(episode)
+        if scope.cancelled_caught:
             status, reason = "failed", "timeout"
-            _log.warning("episode.timeout", timeout_s=self.playbook.timeouts.episode_s)
+            _log.warning("episode.timeout", timeout_s=timeout_s)
         return ItemCommit(
             run_id=self.ctx.run_id,
             phase=self.phase.name,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anyio
 import pytest
-from autogen_core.models import UserMessage
+from autogen_core.models import CreateResult, UserMessage
 from model_support import RUN_ID
 
+from agents.chat_client_base import ChatClientBase
 from agents.gateway import CallContext, ModelGateway, RateLimiter, gateway_run_hook
+from agents.http11 import HttpStatusError
 from agents.models import request_identity
 from agents.scenario import SimReply, SimScenario
 from agents.simulated import SimulatedChatCompletionClient
+from agents.simulated._client import SIMULATED_MODEL_INFO
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig, ModelPrice
 from runtime.store import Store
@@ -115,3 +119,54 @@ async def test_ready_made_clients_replace_built_ones(store: Store) -> None:
     async with ModelGateway({"m": ModelConfig()}, store, RUN_ID, clients=clients) as gateway:
         result = await gateway.create("m", ASK)
     assert "custom-model" in str(result.content)
+
+
+class _Failing(ChatClientBase):
+    """A remote model that answers every call with a server error after `delay_s`."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(model_info=SIMULATED_MODEL_INFO, context_tokens=1000)
+        self.delay_s = delay_s
+        self.calls = 0
+
+    async def create(self, *args: Any, **kwargs: Any) -> CreateResult:
+        self.calls += 1
+        await anyio.sleep(self.delay_s)
+        raise HttpStatusError(500, "down")
+
+    def count_tokens(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+
+async def test_a_call_timeout_bounds_retries_and_backoff(store: Store) -> None:
+    client = _Failing(delay_s=0.0)
+    config = ModelConfig(max_retries=50, retry_base_s=0.05, retry_max_s=0.05)
+    async with ModelGateway({"m": config}, store, RUN_ID, clients={"m": client}) as gateway:
+        started = anyio.current_time()
+        with pytest.raises(TimeoutError, match=r"no answer within 0\.3s"):
+            await gateway.create("m", ASK, timeout_s=0.3)
+        elapsed = anyio.current_time() - started
+    assert elapsed < 1.0 and 3 <= client.calls < 20, "50 retries would take over 1.2 s"
+    statuses = [row["status"] for row in await store.model_calls(RUN_ID)]
+    assert statuses == ["error"]
+
+
+async def test_a_call_timeout_cuts_a_hanging_attempt(store: Store) -> None:
+    client = _Failing(delay_s=60.0)
+    async with ModelGateway(
+        {"m": ModelConfig(timeout_s=30.0)}, store, RUN_ID, clients={"m": client}
+    ) as gateway:
+        with anyio.fail_after(5), pytest.raises(TimeoutError):
+            await gateway.create("m", ASK, timeout_s=0.1)
+    assert client.calls == 1
+    [row] = await store.model_calls(RUN_ID)
+    assert (row["status"], row["error"]) == ("error", "timeout")
+
+
+async def test_without_a_call_timeout_attempts_run_out_as_a_model_error(store: Store) -> None:
+    client = _Failing(delay_s=0.0)
+    config = ModelConfig(max_retries=2, retry_base_s=0.0, retry_max_s=0.0)
+    async with ModelGateway({"m": config}, store, RUN_ID, clients={"m": client}) as gateway:
+        with pytest.raises(ModelError, match=r"server error \(HTTP 500\) \(attempt 3 of 3\)"):
+            await gateway.create("m", ASK)
+    assert client.calls == 3
