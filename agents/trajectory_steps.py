@@ -104,7 +104,9 @@ class ConverseParams(StepParams):
     personas: list[str] = Field(default_factory=lambda: list(DEFAULT_PERSONAS), min_length=1)
     transfer_tools: list[str] = Field(default_factory=lambda: ["transfer_to_human_agents"])
     call_timeout_s: float | None = Field(
-        default=None, gt=0, description="bound on each model call (default: timeouts.ask_s)"
+        default=None,
+        gt=0,
+        description="bound on each model call, retries included (default: timeouts.ask_s)",
     )
 
     @property
