@@ -7,19 +7,30 @@ keep-alive, optional TLS); no proxies, redirects, compression or HTTP/2.
 It uses asyncio transports directly, as the project runs only on anyio's asyncio backend
 (asyncio or uvloop, see runtime/loop.py): a bare protocol holds about a third of an anyio
 stream's memory per open connection, and a run keeps one open per model call in flight.
+Connecting races the host's addresses as anyio.connect_tcp did ("happy eyeballs", RFC 8305):
+uvloop's create_connection tries them one at a time, so an address that silently drops
+packets (a broken IPv6 route, say) would hold every new connection for the OS's timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain, zip_longest
 from typing import cast
 from urllib.parse import urlsplit
 
+import anyio
+
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
+_HAPPY_EYEBALLS_DELAY = 0.25
+"""Seconds an address gets to connect before the next one is tried too (RFC 8305's default)."""
+
+_Address = tuple[socket.AddressFamily, tuple[str, int]]
 
 
 class HttpError(Exception):
@@ -286,9 +297,14 @@ class HttpClient:
         origin = self.origin
         hostname = origin.host if self._ssl is not None else None
         try:
-            _, connection = await asyncio.get_running_loop().create_connection(
-                _Connection, origin.host, origin.port, ssl=self._ssl, server_hostname=hostname
-            )
+            sock = await _connect(origin.host, origin.port)
+            try:
+                _, connection = await asyncio.get_running_loop().create_connection(
+                    _Connection, sock=sock, ssl=self._ssl, server_hostname=hostname
+                )
+            except BaseException:
+                sock.close()  # the loops close it too, though asyncio only later
+                raise
         except OSError as exc:  # ssl.SSLError and socket.gaierror included
             raise HttpConnectError(f"cannot connect to {origin.host}:{origin.port}: {exc}") from exc
         return connection
@@ -304,6 +320,73 @@ class HttpClient:
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode("latin-1")
         return head + body
+
+
+async def _resolve(host: str, port: int) -> list[_Address]:
+    """The host's TCP addresses, families alternating from the first one's (RFC 8305 section 4)."""
+    by_family: dict[socket.AddressFamily, list[_Address]] = {}
+    for family, _, _, _, sockaddr in await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        by_family.setdefault(family, []).append((family, sockaddr))
+    return [a for a in chain.from_iterable(zip_longest(*by_family.values())) if a is not None]
+
+
+def _new_socket(family: socket.AddressFamily) -> socket.socket:
+    """A non-blocking TCP socket without Nagle's delay, as asyncio's own connects make."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _connect(host: str, port: int) -> socket.socket:
+    """A socket connected to one of the host's addresses: the first to connect of a race.
+
+    An attempt starts every `_HAPPY_EYEBALLS_DELAY` seconds, or as soon as the previous one
+    fails; the first success cancels the rest. Every socket but the winner is closed, also
+    when the race is cancelled; if every attempt fails, OSError names each error.
+    """
+    loop = asyncio.get_running_loop()
+    won: list[socket.socket] = []
+    errors: list[OSError] = []
+
+    async def attempt(
+        family: socket.AddressFamily, sockaddr: tuple[str, int], done: anyio.Event
+    ) -> None:
+        sock: socket.socket | None = None
+        try:
+            sock = _new_socket(family)
+            await loop.sock_connect(sock, sockaddr)
+            if not won:
+                won.append(sock)
+                group.cancel_scope.cancel()
+        except OSError as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+            if sock is not None and sock not in won:
+                sock.close()
+
+    addresses = await _resolve(host, port)  # outside the group, which would wrap its error
+    try:
+        async with anyio.create_task_group() as group:
+            for family, sockaddr in addresses:
+                done = anyio.Event()
+                group.start_soon(attempt, family, sockaddr, done)
+                with anyio.move_on_after(_HAPPY_EYEBALLS_DELAY):
+                    await done.wait()
+    except BaseException:
+        for sock in won:
+            sock.close()
+        raise
+    if won:
+        return won[0]
+    if len(errors) == 1:
+        raise errors[0]
+    raise OSError("; ".join(map(str, errors)) or "the host has no address")
 
 
 def _wake(future: asyncio.Future[None] | None) -> None:

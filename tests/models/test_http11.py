@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
@@ -12,6 +12,7 @@ import pytest
 from anyio.abc import SocketAttribute, SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from agents import http11
 from agents.http11 import HttpClient, HttpConnectError, _Connection
 
 pytestmark = pytest.mark.anyio
@@ -246,3 +247,148 @@ async def test_a_server_closing_while_the_body_is_sent_is_a_connection_error() -
         with pytest.raises(HttpConnectError):
             await client.post("/x", lambda: b"x" * 8_000_000)
         await client.aclose()
+
+
+def track_sockets(monkeypatch: pytest.MonkeyPatch) -> list[socket.socket]:
+    """Record every socket the client's connect attempts create, to see which stay open."""
+    made: list[socket.socket] = []
+    new_socket = http11._new_socket
+
+    def recording(family: socket.AddressFamily) -> socket.socket:
+        made.append(new_socket(family))
+        return made[-1]
+
+    monkeypatch.setattr(http11, "_new_socket", recording)
+    return made
+
+
+def resolve_to(monkeypatch: pytest.MonkeyPatch, *addresses: tuple[str, int]) -> None:
+    """Make every host name resolve to `addresses`, in this order (IPv6 ones have a colon)."""
+
+    async def resolve(host: str, port: int) -> list[http11._Address]:
+        family = {False: socket.AF_INET, True: socket.AF_INET6}
+        return [(family[":" in address[0]], address) for address in addresses]
+
+    monkeypatch.setattr(http11, "_resolve", resolve)
+
+
+@contextmanager
+def unanswering_address() -> Iterator[tuple[str, int]]:
+    """A loopback listener whose accept queue is full: Linux drops further SYNs, connects hang.
+
+    (Non-routable addresses are no surer: a sandbox's network may refuse or even accept them.)
+    """
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        address: tuple[str, int] = listener.getsockname()
+        fillers: list[socket.socket] = []
+        try:
+            while len(fillers) < 8:
+                fillers.append(socket.socket())
+                fillers[-1].settimeout(0.2)
+                try:
+                    fillers[-1].connect(address)
+                except TimeoutError:
+                    break
+            else:
+                pytest.skip("this kernel completes connects beyond a listener's backlog")
+            yield address
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a moment at least): connects are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_an_address_that_never_answers_loses_the_race_to_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second address is tried 250 ms into the first's hang and wins; the loser is closed."""
+    seen, made = spy_checkouts(monkeypatch), track_sockets(monkeypatch)
+
+    async def handle(stream: SocketStream, reader: BufferedByteReceiveStream) -> None:
+        await read_request(reader)
+        await stream.send(framed(ANSWER))
+        await closed_by_client(reader)
+
+    with unanswering_address() as silent:
+        async with serving(handle) as url:
+            live = ("127.0.0.1", int(url.split(":")[2].split("/")[0]))
+            resolve_to(monkeypatch, silent, live)
+            client = HttpClient(url, headers={}, max_idle=4)
+            started = anyio.current_time()
+            with anyio.fail_after(5):
+                answer = await client.post("/x", lambda: b"{}")
+            took = anyio.current_time() - started
+            assert len(made) == 2 and made[0].fileno() == -1  # the hung attempt is closed
+            assert seen[0].transport.get_extra_info("peername") == live
+            await client.aclose()
+    assert answer.body == ANSWER and took >= http11._HAPPY_EYEBALLS_DELAY
+
+
+async def test_a_connect_cancelled_midway_closes_every_socket_it_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both attempts hang when the caller gives up: neither socket outlives the cancel."""
+    made = track_sockets(monkeypatch)
+    with unanswering_address() as silent:
+        resolve_to(monkeypatch, silent, silent)
+        client = HttpClient("http://api.example.test/v1", headers={}, max_idle=4)
+        with anyio.move_on_after(0.4) as scope:
+            await client.post("/x", lambda: b"{}")
+    assert scope.cancelled_caught
+    assert len(made) == 2 and all(sock.fileno() == -1 for sock in made)
+
+
+async def test_every_address_refusing_is_a_connection_error_naming_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each refusal starts the next attempt at once; the error names host, port and both."""
+    made = track_sockets(monkeypatch)
+    resolve_to(monkeypatch, ("::1", free_port()), ("127.0.0.1", free_port()))
+    client = HttpClient("http://api.example.test:8080/v1", headers={}, max_idle=4)
+    with anyio.fail_after(5), pytest.raises(HttpConnectError) as caught:
+        await client.post("/x", lambda: b"{}")
+    message = str(caught.value)
+    assert message.startswith("cannot connect to api.example.test:8080: ")
+    assert message.count("[Errno") == 2
+    assert all(sock.fileno() == -1 for sock in made)
+
+
+async def test_an_unresolvable_host_is_a_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """getaddrinfo's failure reaches the caller as HttpConnectError; no socket is made."""
+    made = track_sockets(monkeypatch)
+
+    async def unresolvable(host: str, port: int) -> list[http11._Address]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(http11, "_resolve", unresolvable)
+    client = HttpClient("http://nowhere.example.test/v1", headers={}, max_idle=4)
+    with pytest.raises(HttpConnectError, match=r"nowhere\.example\.test:80: .*Name or service"):
+        await client.post("/x", lambda: b"{}")
+    assert not made
+
+
+async def test_resolved_addresses_alternate_families_from_the_first_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RFC 8305 section 4's order: a family's other addresses wait behind the other family's."""
+    v6, v4 = socket.AF_INET6, socket.AF_INET
+    answers = [(v6, "a", 80), (v6, "b", 80), (v6, "c", 80), (v4, "d", 80), (v4, "e", 80)]
+
+    async def getaddrinfo(host: str, port: int, **kwargs: Any) -> list[tuple[Any, ...]]:
+        assert kwargs == {"type": socket.SOCK_STREAM}
+        return [(family, socket.SOCK_STREAM, 6, "", (ip, p)) for family, ip, p in answers]
+
+    monkeypatch.setattr(anyio, "getaddrinfo", getaddrinfo)
+    order = [address[0] for _, address in await http11._resolve("example.test", 80)]
+    assert order == ["a", "d", "b", "e", "c"]
+    answers.reverse()
+    order = [address[0] for _, address in await http11._resolve("example.test", 80)]
+    assert order == ["e", "c", "d", "b", "a"]
