@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -58,7 +58,6 @@ class Environment:
 
     domain: Domain
     state: State
-    calls: list[ToolResult] = field(default_factory=list)
 
     def fork(self) -> Environment:
         """A new environment sharing this one's data; each pays only for what it changes."""
@@ -69,25 +68,23 @@ class Environment:
         args = dict(arguments or {})
         found = self.domain.tools.get(name)
         if found is None:
-            return self._remember(
-                ToolResult(name, args, ok=False, output=f"{ERROR_PREFIX}unknown tool {name!r}")
-            )
+            return ToolResult(name, args, ok=False, output=f"{ERROR_PREFIX}unknown tool {name!r}")
         try:
             parsed = found.args_model.model_validate(args)
         except ValidationError as exc:
             message = f"{ERROR_PREFIX}invalid arguments for {name}: {format_validation_error(exc)}"
-            return self._remember(ToolResult(name, args, False, message, writes=found.writes))
+            return ToolResult(name, args, False, message, writes=found.writes)
         try:
             with self.state.transaction():
                 value = found.fn(self.state, parsed)
         except ToolError as exc:
             output = f"{ERROR_PREFIX}{exc}"
-            return self._remember(ToolResult(name, args, False, output, writes=found.writes))
+            return ToolResult(name, args, False, output, writes=found.writes)
         except Exception as exc:  # a tool bug must not take the episode down with it
             _log.error("tool.crashed", tool=name, error=repr(exc), exc_info=True)
             output = f"{ERROR_PREFIX}internal error in {name}: {type(exc).__name__}"
-            return self._remember(ToolResult(name, args, False, output, writes=found.writes))
-        result = ToolResult(
+            return ToolResult(name, args, False, output, writes=found.writes)
+        return ToolResult(
             name,
             args,
             ok=True,
@@ -96,11 +93,6 @@ class Environment:
             writes=found.writes,
             changed=self.state.last_transaction_changed,
         )
-        return self._remember(result)
-
-    def _remember(self, result: ToolResult) -> ToolResult:
-        self.calls.append(result)
-        return result
 
     def run(self, actions: Sequence[Mapping[str, Any]]) -> list[ToolResult]:
         """Run `{name, kwargs}` actions in order (the tau-bench task shape)."""

@@ -129,7 +129,6 @@ async def test_environment_tools_validate_through_the_environment() -> None:
         await tool.run_json({"title": "__import__('os')"}, token)
     with pytest.raises(ToolCallFailed, match=r"^Error: book not found$"):
         await tool.run_json({"book_id": "b99"}, token)
-    assert [r.ok for r in env.calls] == [True, False, False]
     assert tool.schema["parameters"] == DOMAIN.tools["get_book"].schema()["function"]["parameters"]
 
 
