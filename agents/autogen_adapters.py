@@ -38,7 +38,6 @@ from agents.assistant import AssistantReply, is_refusal, parse_call
 from agents.chat_client_base import ChatClientBase
 from agents.gateway import CallContext, ModelGateway
 from agents.scenario import ScenarioJSON, SimScenario, scenario_json
-from agents.simulated import prompt_tokens
 from agents.transcript import ChatMessage, ToolCall, Transcript
 from domains.environment import Environment
 from runtime.errors import ModelError
@@ -148,12 +147,6 @@ class GatewayChatCompletionClient(ChatClientBase):
     def actual_usage(self) -> RequestUsage:
         """The last answer's usage."""
         return self._last
-
-    def count_tokens(
-        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
-    ) -> int:
-        """An estimate (four characters a token): the gateway has no tokenizer."""
-        return prompt_tokens(messages, tools)
 
 
 class AutogenAssistant:

@@ -1,7 +1,8 @@
 """What our autogen `ChatCompletionClient`s share, so each implements only how it answers.
 
-A subclass implements `create` (adding each answer's usage with `_add_usage`) and
-`count_tokens`; `close` releases nothing unless overridden.
+A subclass implements `create` (adding each answer's usage with `_add_usage`); token
+counts are an estimate (no tokenizer is known here) and `close` releases nothing unless
+overridden.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from autogen_core.models import (
 )
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
+
+from agents.request_text import prompt_tokens
 
 
 class ChatClientBase(ChatCompletionClient):
@@ -65,6 +68,12 @@ class ChatClientBase(ChatCompletionClient):
 
     def total_usage(self) -> RequestUsage:
         return self._total
+
+    def count_tokens(
+        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
+    ) -> int:
+        """An estimate, four characters a token: the endpoint's tokenizer is unknown here."""
+        return prompt_tokens(messages, tools)
 
     def remaining_tokens(
         self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()

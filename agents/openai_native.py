@@ -27,7 +27,6 @@ from agents.openai_wire import (
     parse_completion,
     request_json,
 )
-from agents.simulated import prompt_tokens
 
 _COMPLETIONS = "/chat/completions"
 
@@ -101,9 +100,3 @@ class NativeOpenAIClient(ChatClientBase):
     async def close(self) -> None:
         """Close the parked connections."""
         await self._http.aclose()
-
-    def count_tokens(
-        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
-    ) -> int:
-        """An estimate (four characters a token): the endpoint's tokenizer is unknown here."""
-        return prompt_tokens(messages, tools)

@@ -14,8 +14,8 @@ from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
 from agents.chat_client_base import ChatClientBase
+from agents.request_text import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
 from agents.scenario import SCENARIO_ARG, SimScenario
-from agents.simulated._messages import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
 from agents.simulated._play import Played, play
 from runtime.model_config import FaultName
 
@@ -110,11 +110,6 @@ class SimulatedChatCompletionClient(ChatClientBase):
         return self.play(
             messages, tools=tools, json_output=json_output, extra_create_args=extra_create_args
         ).result
-
-    def count_tokens(
-        self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()
-    ) -> int:
-        return prompt_tokens(messages, tools)
 
 
 def completion_text(content: str | list[FunctionCall]) -> str:

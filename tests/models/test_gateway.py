@@ -134,9 +134,6 @@ class _Failing(ChatClientBase):
         await anyio.sleep(self.delay_s)
         raise HttpStatusError(500, "down")
 
-    def count_tokens(self, *args: Any, **kwargs: Any) -> int:
-        return 0
-
 
 async def test_a_call_timeout_bounds_retries_and_backoff(store: Store) -> None:
     client = _Failing(delay_s=0.0)

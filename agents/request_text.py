@@ -1,4 +1,8 @@
-"""Reading autogen requests: tool schemas, assistant turns and a deterministic size estimate."""
+"""Reading autogen requests: tool schemas, assistant turns and a deterministic size estimate.
+
+The simulated backend plays requests with these; every client of ours estimates prompt
+sizes with `prompt_tokens` (see `ChatClientBase.count_tokens`).
+"""
 
 from __future__ import annotations
 
