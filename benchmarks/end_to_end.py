@@ -3,8 +3,9 @@
 A loopback simulator (`agents.simserver`, its own process so CPU time can be attributed)
 answers every chat request after L seconds of injected latency and plays each episode's
 script (`send_scenario`). For each concurrency C, in a fresh process each:
-  * ours: `trajectories` (converse + verify over the retail task file, trials enough for
-    `--slots` x C episodes) through the engine, the gateway and `provider: openai`;
+  * ours: `trajectories` (converse + verify over the retail task file, as many trials per
+    task as fit in `--slots` x C episodes) through the engine, the gateway and
+    `provider: openai`;
   * threads: the same scripted episodes driven by a ThreadPoolExecutor of C threads, each a
     plain synchronous loop on one shared `openai.OpenAI` client (the way tau-bench runs).
 Prints episodes/s, model calls/s, the ideal bound C / (calls per episode x L) and the ratio
@@ -42,6 +43,7 @@ import psutil  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_FILE = ROOT / "playbooks" / "data" / "retail_tasks.json"
 STOP = "###STOP###"
+TASKS = 9  # in TASKS_FILE
 GOAL_RATIO = 0.9
 GOAL_CPU_MS = 1.0
 GOAL_RSS_KB = 50.0
@@ -161,7 +163,7 @@ def _playbook(
           assistant: {{model: default}}
         phases:
           - name: tasks
-            episodes: 9
+            episodes: {TASKS}
             steps: [{{kind: load_task, path: {TASKS_FILE}}}]
           - name: trajectories
             input: {{phase: tasks}}
@@ -187,7 +189,7 @@ def worker_ours(
     from runtime.loop import run as run_on_loop
 
     configure_logging(level="warning")
-    trials = math.ceil(episodes / 9)
+    trials = episodes // TASKS
     with tempfile.TemporaryDirectory(prefix="e2e-ours-") as tmp:
         tmp_path = Path(tmp)
 
@@ -197,7 +199,7 @@ def worker_ours(
             summary = run_on_loop(run_playbook, load_playbook(path))
             return summary.store_path
 
-        run("warmup", 9, 1)
+        run("warmup", TASKS, 1)
         base_rss = psutil.Process().memory_info().rss
         cpu0, wall0 = _cpu(), time.perf_counter()
         store = run("measured", concurrency, trials)
@@ -330,10 +332,19 @@ class _ThreadEpisodes:
             return list(pool.map(self.episode, range(episodes)))
 
 
+def whole_trials(episodes: int) -> int:
+    """At most `episodes`, every task played the same number of times.
+
+    Rounding up instead would add a last wave of a few episodes that holds the run open
+    for a whole episode's length with almost every slot idle.
+    """
+    return max(1, episodes // TASKS) * TASKS
+
+
 def worker_threads(base_url: str, concurrency: int, episodes: int) -> Measurement:
     """Run the thread-pool baseline in this process and measure it."""
     driver = _ThreadEpisodes(base_url, concurrency)
-    driver.run(9, 9)  # warm-up: imports, connections, code paths
+    driver.run(TASKS, TASKS)  # warm-up: imports, connections, code paths
     driver.calls, driver.call_times = 0, []
     base_rss = psutil.Process().memory_info().rss
     cpu0, wall0 = _cpu(), time.perf_counter()
@@ -474,7 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[int, dict[str, Measurement]] = {}
     try:
         for c in levels:
-            episodes = args.episodes or int(args.slots * c)
+            episodes = whole_trials(args.episodes or int(args.slots * c))
             impls = ["ours"] if args.no_threads else ["ours", "threads"]
             if args.ray:
                 impls.append("ray")
