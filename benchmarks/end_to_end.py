@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency-s", type=float, default=1.0, help="injected latency L")
     parser.add_argument("--concurrency", default="100,500,1000", help="C values, comma-separated")
-    parser.add_argument("--slots", type=float, default=2.0, help="episodes = slots x C")
+    parser.add_argument("--slots", type=float, default=3.0, help="episodes = slots x C")
     parser.add_argument("--episodes", type=int, help="episodes per run (overrides --slots)")
     parser.add_argument("--no-threads", action="store_true", help="skip the thread-pool baseline")
     parser.add_argument("--quick", action="store_true", help="~30 s smoke run")
