@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domains.base import Action
+from domains.base import Action, Ending, Task
 
 
 class Provenance(BaseModel):
@@ -19,7 +19,7 @@ class Provenance(BaseModel):
     simulated: bool = False
 
 
-class Blueprint(BaseModel):
+class Blueprint(Task):
     """A task in the tau-bench shape plus its provenance.
 
     `instruction` is written to the user in the second person and carries every identifier
@@ -30,8 +30,11 @@ class Blueprint(BaseModel):
 
     user_id: str = Field(min_length=1)
     instruction: str = Field(min_length=1)
-    actions: list[Action] = Field(min_length=1)
+    actions: list[Action] = Field(default_factory=list)
     outputs: list[str] = Field(default_factory=list)
+    ending: Ending | None = Field(
+        default=None, description="act | answer | refuse | transfer (derived when absent)"
+    )
     provenance: Provenance = Field(default_factory=Provenance)
 
     def action_dicts(self) -> list[dict[str, Any]]:
@@ -45,5 +48,6 @@ class ProposedBlueprint(BaseModel):
 
     user_id: str = Field(min_length=1)
     instruction: str = Field(min_length=1)
-    actions: list[Action] = Field(min_length=1)
+    actions: list[Action] = Field(default_factory=list)
     outputs: list[str] = Field(default_factory=list)
+    ending: Ending | None = None

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,8 +29,20 @@ class Action(BaseModel):
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
 
+Ending = Literal["act", "answer", "refuse", "transfer"]
+"""How a task's conversation must end: `act` (the writes are made), `answer` (information
+only: the outputs are said), `refuse` (the policy forbids the request: nothing is written),
+`transfer` (the user is handed to a human agent)."""
+
+ENDINGS: tuple[Ending, ...] = ("act", "answer", "refuse", "transfer")
+TRANSFER_TOOLS: tuple[str, ...] = ("transfer_to_human_agents",)
+
+
 class Task(BaseModel):
-    """A task: who asks, what they want, the calls that do it and what must be said."""
+    """A task: who asks, what they want, the calls that do it and what must be said.
+
+    `ending` is optional (tau-bench task files have none): `resolved_ending` derives it.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -38,6 +50,24 @@ class Task(BaseModel):
     instruction: str
     actions: list[Action]
     outputs: list[str] = Field(default_factory=list)
+    ending: Ending | None = Field(
+        default=None,
+        description="act | answer | refuse | transfer; derived from the actions when absent",
+    )
+
+    def resolved_ending(
+        self, write_tools: Collection[str], transfer_tools: Collection[str] = TRANSFER_TOOLS
+    ) -> Ending:
+        """The stated ending, else: a write -> act; a transfer call -> transfer; outputs ->
+        answer; nothing -> refuse (a task with no write, no transfer and nothing to say)."""
+        if self.ending is not None:
+            return self.ending
+        names = [action.name for action in self.actions]
+        if any(name in write_tools for name in names):
+            return "act"
+        if any(name in transfer_tools for name in names):
+            return "transfer"
+        return "answer" if self.outputs else "refuse"
 
 
 @dataclass(frozen=True)
@@ -60,8 +90,13 @@ class PolicyRule(ABC):
     description: ClassVar[str]
 
     @abstractmethod
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
-        """Violations in `trace` (calls in order, with results), given the state before it."""
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
+        """Violations in `trace` (calls in order, with results), given the state before it.
+
+        `subject` is the user the task is about (a blueprint's `user_id`), when known.
+        """
 
 
 @dataclass(frozen=True)
@@ -198,9 +233,11 @@ class Domain(ABC):
     def write_tools(self) -> list[str]:
         return [name for name, found in self.tools.items() if found.writes]
 
-    def check_policy(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
-        """Every rule's violations, in rule order."""
+    def check_policy(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
+        """Every rule's violations, in rule order (`subject`: the user the task is about)."""
         violations: list[Violation] = []
         for rule in self.rules:
-            violations.extend(rule.check(trace, before))
+            violations.extend(rule.check(trace, before, subject))
         return violations

@@ -84,7 +84,9 @@ class ServedUserOnly(PolicyRule):
         "identified with get_user_details before the first write"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Writes before any user lookup, or on another user's data."""
         violations = []
         replay = _Replay(before)
@@ -114,7 +116,9 @@ class FlightChangeLimits(PolicyRule):
         "(its cabin may change) and keeps origin, destination and trip type"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Flight changes of basic economy reservations, or changes of the trip's route."""
         violations = []
         replay = _Replay(before)
@@ -158,7 +162,9 @@ class BaggageNeverDecreases(PolicyRule):
     name = "A3"
     description = "update_reservation_baggages never lowers total_baggages or nonfree_baggages"
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Baggage updates below the reservation's current counts."""
         violations = []
         replay = _Replay(before)
@@ -185,7 +191,9 @@ class BookingLimits(PolicyRule):
         "3 gift cards; nonfree_baggages = max(0, total - free allowance of membership and cabin)"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Bookings over the passenger or payment limits, or with a wrong paid-bag count."""
         violations: list[Violation] = []
         for index, result in enumerate(trace):
@@ -238,7 +246,9 @@ class CancellationAllowed(PolicyRule):
         "business, or with insurance; and never once a segment was flown"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Cancellations with no allowed reason, or of trips partly flown."""
         violations = []
         replay = _Replay(before)
@@ -274,7 +284,9 @@ class CompensationAmount(PolicyRule):
         "member, an insured reservation or a business reservation read earlier"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Certificates that no reservation read earlier in the trace justifies."""
         violations = []
         read: dict[str, Record] = {}

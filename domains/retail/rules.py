@@ -59,7 +59,9 @@ class LookupBeforeWrite(PolicyRule):
         "any write touching that user's data"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Writes on a user that no earlier lookup returned."""
         violations = []
         writes = dict(_writes(trace, before))
@@ -82,7 +84,9 @@ class AuthenticatedUserOnly(PolicyRule):
     name = "R2"
     description = "writes may touch only the authenticated user's orders and payment methods"
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Writes, after the first lookup, on another user's records or payment methods."""
         violations = []
         writes = dict(_writes(trace, before))
@@ -118,7 +122,9 @@ class OneChangePerOrder(PolicyRule):
         "written again after it was cancelled, item-modified, returned or exchanged"
     )
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Writes on an order an earlier successful write of the sequence closed."""
         violations = []
         closed: dict[str, str] = {}
@@ -140,7 +146,9 @@ class OrderReadBeforeWrite(PolicyRule):
     name = "R4"
     description = "a write on an order must be preceded by get_order_details of that order"
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Order writes with no earlier successful read of the order."""
         violations = []
         writes = dict(_writes(trace, before))
@@ -163,7 +171,9 @@ class SameProductSwaps(PolicyRule):
     name = "R5"
     description = "item swaps must stay within the same product and target available variants"
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         """Swap pairs whose new item is not an available variant of the old item's product."""
         violations = []
         for index, result in _writes(trace, before):

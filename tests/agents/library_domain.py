@@ -102,7 +102,9 @@ class LookupFirst(PolicyRule):
     name = "L1"
     description = "find_user must return the user before any write on them"
 
-    def check(self, trace: Sequence[ToolResult], before: Environment) -> list[Violation]:
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
         found: set[str] = set()
         violations = []
         for index, result in enumerate(trace):
