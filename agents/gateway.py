@@ -1,9 +1,12 @@
 """The model gateway: every model call of a run goes through it.
 
 Per model it bounds concurrency and request rate, retries transient failures with jittered
-exponential backoff, and answers repeated requests from the store's cache, so a resumed or
-repeated run is reproducible. Each call, cache hit and final failure is recorded with its
-token usage and cost; API keys never reach a record or a log event.
+exponential backoff, and answers repeated requests from the store's cache, so a resumed run
+is reproducible. Every call carries a seed derived from the run's seed and the sample's
+identity (`CallContext`): sent as the request's `seed` and part of the cache key, so samples
+meant to be independent (trials, reviewers, Best-of-N candidates, attempts) never share an
+answer, while the same sample of a resumed run hits the cache. Each call, cache hit and final
+failure is recorded with its token usage and cost; API keys never reach a record or a log event.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Literal
 
@@ -46,13 +49,39 @@ JsonOutput = bool | type[BaseModel] | None
 ToolChoice = Tool | Literal["auto", "required", "none"]
 
 
+SEED_RANGE = 2**31
+"""Per-call seeds stay below this: every OpenAI-compatible server accepts a 31-bit seed."""
+
+
 @dataclass(frozen=True)
 class CallContext:
-    """Who is calling: phase, work item and agent role, for the store and the logs."""
+    """Who is calling, for the store and the logs, and which sample the call belongs to.
+
+    (phase, item_key, role, index, attempt) names one independent sample: `index` tells
+    parallel samples of one role apart (reviewer i of a committee, Best-of-N candidate i),
+    `attempt` the episode's attempts (a proposer's retries after reflection). The item key
+    already names the trial.
+    """
 
     phase: str = ""
     item_key: str = ""
     role: str = ""
+    index: int = 0
+    attempt: int = 1
+
+    def sample(self, index: int) -> CallContext:
+        """The same caller's `index`-th parallel sample."""
+        return replace(self, index=index)
+
+
+def sample_seed(run_seed: int, call: CallContext, model_seed: int | None = None) -> int:
+    """The seed of one sample: stable across resumes, different for every other sample."""
+    identity = (
+        f"{run_seed}:{model_seed}:{call.phase}:{call.item_key}:{call.role}:{call.index}:"
+        f"{call.attempt}"
+    )
+    digest = hashlib.sha256(identity.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % SEED_RANGE
 
 
 class RateLimiter:
@@ -100,6 +129,13 @@ class _Endpoint:
     def simulated(self) -> bool:
         return isinstance(self.client, SimulatedChatCompletionClient)
 
+    @property
+    def sends_seed(self) -> bool:
+        """Whether requests carry the sample seed: `send_seed`, by default for provider openai
+        (OpenAI, vLLM and Ollama honour it; other autogen components may reject the field)."""
+        configured = self.config.send_seed
+        return self.config.provider == "openai" if configured is None else configured
+
 
 class ModelGateway:
     """The run's access to its models (one per run; see `gateway_run_hook`)."""
@@ -111,13 +147,16 @@ class ModelGateway:
         run_id: str,
         *,
         clients: Mapping[str, ChatCompletionClient] | None = None,
+        seed: int = 0,
     ) -> None:
         """Build every model's client now, so a missing key fails the run before it starts.
 
-        `clients` supplies ready-made clients by model name (tests, embedding applications).
+        `clients` supplies ready-made clients by model name (tests, embedding applications);
+        `seed` is the run's seed, from which every call's sample seed derives.
         """
         self._store = store
         self._run_id = run_id
+        self._seed = seed
         self._rng = random.Random()
         self._cached_keys: KeyFilter | None = None  # loaded on first use, then kept current
         self._cache_index_lock = anyio.Lock()
@@ -190,8 +229,9 @@ class ModelGateway:
         """
         target = self._get(model)
         context = call or CallContext()
-        args = self._create_args(target, scenario, extra)
-        key = request_key(target.identity, messages, tools, tool_choice, json_output, args)
+        seed = sample_seed(self._seed, context, target.config.seed)
+        args = self._create_args(target, scenario, extra, seed)
+        key = request_key(target.identity, messages, tools, tool_choice, json_output, args, seed)
         if cache:
             hit = await self._cached(target, key, context)
             if hit is not None:
@@ -223,8 +263,13 @@ class ModelGateway:
         target: _Endpoint,
         scenario: SimScenario | ScenarioJSON | None,
         extra: Mapping[str, Any] | None,
+        seed: int,
     ) -> dict[str, Any]:
+        """The client's `extra_create_args`: the caller's, the sample seed (where the model
+        takes one) and the scenario (for simulated models and `send_scenario` servers)."""
         args = dict(extra or {})
+        if target.sends_seed:
+            args.setdefault("seed", seed)
         if scenario is None:
             return args
         dumped = scenario_json(scenario)
@@ -449,10 +494,12 @@ def request_key(
     tool_choice: ToolChoice,
     json_output: JsonOutput,
     args: Mapping[str, Any],
+    seed: int,
 ) -> str:
     """sha256 of the canonical JSON of everything that shapes the answer (never secrets).
 
     Messages count in their wire form: what reaches the model, not autogen's bookkeeping.
+    The sample seed counts whether or not it is sent: two samples never share an answer.
     """
     if isinstance(json_output, type):
         output: Any = {"schema": json_output.model_json_schema()}
@@ -465,6 +512,7 @@ def request_key(
         "tool_choice": tool_choice if isinstance(tool_choice, str) else tool_choice.name,
         "json_output": output,
         "args": args,
+        "sample_seed": seed,
     }
     try:
         canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
@@ -514,6 +562,8 @@ def _safe(text: str) -> str:
 @asynccontextmanager
 async def gateway_run_hook(context: RunContext) -> AsyncIterator[None]:
     """Provide the run's ModelGateway in its resources; close its clients when the run ends."""
-    async with ModelGateway(context.playbook.models, context.store, context.run_id) as gateway:
+    async with ModelGateway(
+        context.playbook.models, context.store, context.run_id, seed=context.playbook.seed
+    ) as gateway:
         context.resources.provide(ModelGateway, gateway)
         yield

@@ -1,10 +1,9 @@
 """The human simulator: a user who knows only the instruction and speaks one turn at a time.
 
 Its model view flips the roles: its own earlier utterances are assistant messages and the
-assistant's texts are user messages. With Best-of-N, N candidate turns are sampled (different
-seeds: the scenario's for simulated models, the `seed` create argument for real ones, which
-also keeps them apart in the response cache) and a judge model scores each 0-10; the best is
-said, and all are recorded.
+assistant's texts are user messages. With Best-of-N, N candidate turns are sampled (candidate i
+is the caller's sample i: its own request seed and cache entry, and for simulated models its
+own scenario seed) and a judge model scores each 0-10; the best is said, and all are recorded.
 """
 
 from __future__ import annotations
@@ -69,8 +68,9 @@ class TurnJudge:
     call: CallContext
 
     async def score(
-        self, instruction: str, transcript: Transcript, candidate: str, *, seed: int
+        self, instruction: str, transcript: Transcript, candidate: str, *, seed: int, index: int = 0
     ) -> Candidate:
+        """The judge's score of one candidate (`index`: which candidate, a sample of its own)."""
         dialogue = dialogue_lines(transcript)
         text = self.templates.render(
             self.prompt,
@@ -94,7 +94,7 @@ class TurnJudge:
                     messages,
                     JudgeScore,
                     scenario=scenario,
-                    call=self.call,
+                    call=self.call.sample(index),
                 )
         except (ModelError, TimeoutError) as exc:
             return Candidate(text=candidate, score=None, reason=f"judge failed: {exc}")
@@ -142,7 +142,7 @@ class HumanSimulator:
         """The next user turn (the best of N candidates when a judge is set)."""
         messages = self.view(transcript)
         if self.judge is None or self.best_of <= 1:
-            return HumanTurn(await self._sample(messages, self.scenario, None))
+            return HumanTurn(await self._sample(messages, self.scenario, self.call))
         texts = await self._candidates(messages)
         candidates = await self._judge(transcript, texts, self.judge)
         chosen = max(range(len(candidates)), key=lambda i: (_rank(candidates[i]), -i))
@@ -154,15 +154,10 @@ class HumanSimulator:
         self,
         messages: Sequence[LLMMessage],
         scenario: SimScenario | ScenarioJSON,
-        extra: dict[str, int] | None,
+        call: CallContext,
     ) -> str:
         result = await self.gateway.create(
-            self.model,
-            messages,
-            scenario=scenario,
-            call=self.call,
-            extra=extra,
-            timeout_s=self.timeout_s,
+            self.model, messages, scenario=scenario, call=call, timeout_s=self.timeout_s
         )
         if not isinstance(result.content, str):
             raise ModelError(self.model, "the simulated user answered with tool calls")
@@ -172,9 +167,8 @@ class HumanSimulator:
         texts = [""] * self.best_of
 
         async def one(index: int) -> None:
-            seed = self.seed + index
-            scenario = {**scenario_json(self.scenario), "seed": seed}
-            texts[index] = await self._sample(messages, scenario, {"seed": seed % 2**31})
+            scenario = {**scenario_json(self.scenario), "seed": self.seed + index}
+            texts[index] = await self._sample(messages, scenario, self.call.sample(index))
 
         async with anyio.create_task_group() as tg:
             for index in range(self.best_of):
@@ -192,6 +186,7 @@ class HumanSimulator:
                 transcript,
                 texts[index],
                 seed=self.seed + index,
+                index=index,
             )
 
         async with anyio.create_task_group() as tg:

@@ -45,6 +45,7 @@ _RUNTIME_FIELDS = {
     "price",
     "json_mode",
     "send_scenario",
+    "send_seed",
 }
 
 
@@ -131,7 +132,7 @@ def _http_client(config: ModelConfig, shards: int) -> httpx2.AsyncClient:
 def _native_client(name: str, config: ModelConfig) -> ChatCompletionClient:
     defaults = {
         field: getattr(config, field)
-        for field in ("temperature", "max_tokens", "seed")
+        for field in ("temperature", "max_tokens")
         if getattr(config, field) is not None
     }
     try:
@@ -157,7 +158,7 @@ def _openai_client(name: str, config: ModelConfig, shards: int = 1) -> ChatCompl
     if config.base_url:
         kwargs["base_url"] = config.base_url
     kwargs["http_client"] = _http_client(config, shards)
-    for field in ("temperature", "max_tokens", "seed"):
+    for field in ("temperature", "max_tokens"):
         value = getattr(config, field)
         if value is not None:
             kwargs[field] = value

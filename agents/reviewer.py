@@ -76,7 +76,7 @@ class Committee:
                     messages,
                     Review,
                     scenario=reviewer_script(blueprint, seed + index),
-                    call=call,
+                    call=call.sample(index),
                 )
                 reviews[index] = parsed.value
             except (StructuredOutputError, ModelError) as exc:
@@ -104,7 +104,7 @@ class Committee:
         scenario = text_script("review_summary", "\n".join(f"- {f}" for f in verbatim), seed)
         try:
             result = await self.gateway.create(
-                self.summary_model, messages, scenario=scenario, call=call
+                self.summary_model, messages, scenario=scenario, call=call.sample(len(self.models))
             )
         except ModelError as exc:
             _log.warning("review.summary_failed", error=str(exc))

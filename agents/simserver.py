@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, get_args
+from typing import Any, TypeAlias, TypeVar, get_args
 
 import anyio
 import orjson
@@ -54,6 +54,8 @@ _PROMPT_ROLES = frozenset({"system", "developer", "user", "tool"})
 _GENERIC_TEXT = "This is a simulated reply from simulated."
 _SCENARIO_CACHE = 4096
 _SCHEMA_CACHE = 64
+
+S = TypeVar("S", bound="SimServer")
 
 _Key: TypeAlias = Callable[[Any], bytes]
 """Serialises part of a parsed request exactly (a cache key for work done once per script)."""
@@ -159,7 +161,7 @@ class SimServer:
             stats.in_flight += 1
             stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
             try:
-                return await self._chat(request.body)
+                return await self.chat(request.body)
             finally:
                 stats.in_flight -= 1
         if route == ("GET", "/v1/models"):
@@ -169,7 +171,9 @@ class SimServer:
             return 200, _dump(self.stats.as_json())
         return 404, _error(f"no route {request.method} {request.path}", "not_found")
 
-    async def _chat(self, body: bytes) -> tuple[int, bytes]:
+    async def chat(self, body: bytes) -> tuple[int, bytes]:
+        """(status, JSON body) for one chat-completions request: the scenario's answer with
+        the configured faults. Test servers override it to answer another way."""
         faults = self.faults
         self._chat_requests += 1
         if self._chat_requests <= faults.fail_first:
@@ -291,8 +295,14 @@ async def serve_simulated(
     port: int = 0, host: str = "127.0.0.1", **faults: Any
 ) -> AsyncIterator[SimServer]:
     """Run the server in the caller's event loop for the block; `port=0` picks a free port."""
-    server = SimServer(host, ServerFaults(**faults))
-    listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
+    async with serving(SimServer(host, ServerFaults(**faults)), port) as server:
+        yield server
+
+
+@asynccontextmanager
+async def serving(server: S, port: int = 0) -> AsyncIterator[S]:
+    """Serve `server` (a SimServer or a subclass) on its host for the block."""
+    listener = await anyio.create_tcp_listener(local_host=server.host, local_port=port)
     async with listener, anyio.create_task_group() as group:
         server.port = listener.extra(SocketAttribute.local_port)
         group.start_soon(listener.serve, server.handle)

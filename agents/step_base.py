@@ -31,5 +31,7 @@ class AgentStep(Step):
         self.templates = resources.require(Templates)
 
     def call(self, episode: Episode, role: str) -> CallContext:
-        """Who is calling a model, for the gateway's records."""
-        return CallContext(phase=self.phase.phase, item_key=episode.key, role=role)
+        """Who is calling a model, for the gateway's records and the sample seed."""
+        return CallContext(
+            phase=self.phase.phase, item_key=episode.key, role=role, attempt=episode.attempt
+        )

@@ -52,7 +52,16 @@ class ModelConfig(BaseModel):
     temperature: float | None = None
     max_tokens: int | None = None
     timeout_s: float = Field(default=120.0, gt=0, description="bound on each call attempt")
-    seed: int | None = None
+    seed: int | None = Field(
+        default=None,
+        description="mixed into every call's sample seed (which derives from the run's seed "
+        "and the sample's identity); changing it changes every sample",
+    )
+    send_seed: bool | None = Field(
+        default=None,
+        description="send each call's sample seed as the request's `seed` field (default: "
+        "yes for provider 'openai'; autogen components may reject the field)",
+    )
     model_info: dict[str, Any] | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     max_concurrency: int = Field(default=16, ge=1)

@@ -91,8 +91,8 @@ _CALLS = _Insert(
     16,
 )
 _CACHE = _Insert(
-    "INSERT INTO model_cache (request_key, response_json, created_at) VALUES",
-    3,
+    "INSERT INTO model_cache (request_key, response_json, created_at, run_id) VALUES",
+    4,
     " ON CONFLICT DO NOTHING",
 )
 
@@ -353,7 +353,7 @@ class Store:
             )
         ]
         if call.status == "ok" and call.response_json is not None:
-            rows.append((_CACHE, (call.request_key, call.response_json, time.time())))
+            rows.append((_CACHE, (call.request_key, call.response_json, time.time(), call.run_id)))
         await self._enqueue(_Unit([], rows=rows))
 
     async def add_event(

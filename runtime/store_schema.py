@@ -78,7 +78,12 @@ CREATE TABLE events (
 CREATE INDEX events_by_run ON events (run_id, event)
 """
 
+_V2 = """
+ALTER TABLE model_cache ADD COLUMN run_id TEXT NOT NULL DEFAULT ''
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "runs, work items, results, model calls and cache, events", _V1),
+    (2, "cached answers say which run wrote them", _V2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
