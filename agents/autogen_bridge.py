@@ -32,8 +32,9 @@ from agents.autogen_adapters import AutogenAssistant
 from agents.conversation import AssistantRole
 from agents.human import OPENING, HumanSimulator
 from agents.scenario import STOP_TOKEN
+from agents.trajectory_policy import unconfirmed_writes
 from agents.transcript import ChatMessage, EndReason, Transcript
-from agents.verify import unconfirmed_writes
+from domains.base import name_words
 from runtime.errors import ModelError
 
 __all__ = ["AssistantChatAgent", "HumanChatAgent", "TeamTranscript"]
@@ -97,7 +98,10 @@ class TeamTranscript:
         """The finished transcript: `max_turns` if nothing else ended it, confirmation notes."""
         self.end("max_turns")
         transcript = self.transcript
-        transcript.policy_notes = unconfirmed_writes(transcript.messages, write_tools)
+        writes = set(write_tools)
+        transcript.policy_notes = unconfirmed_writes(
+            transcript.messages, lambda tool: name_words(tool) if tool in writes else None
+        )
         transcript.confirmations_ok = not transcript.policy_notes
         return transcript
 

@@ -2,13 +2,13 @@
 
 A conversation ends on the human's stop token, a transfer to a human agent, the turn limit,
 an assistant refusal, a tool loop that never answers, or a failed model call. Whatever the
-ending, the transcript records every message in order plus the confirmation note (R6/A7):
-each write call must follow an affirmative user turn since the previous write.
+ending, the transcript records every message in order; whether it followed the policy is the
+verifier's judgement (`agents.trajectory_policy`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,7 +17,6 @@ from autogen_core.tools import ToolSchema
 from agents.assistant import AssistantReply
 from agents.human import HumanSimulator
 from agents.transcript import ChatMessage, EndReason, Transcript
-from agents.verify import unconfirmed_writes
 from runtime.errors import ModelError
 
 
@@ -49,7 +48,6 @@ async def converse(
     human: HumanSimulator,
     assistant: AssistantRole,
     limits: ConversationLimits,
-    write_tools: Collection[str],
 ) -> Transcript:
     """Run one conversation on the assistant's environment and return its transcript."""
     # Built unvalidated: the prompt and tool schemas are the assistant's own (already
@@ -63,8 +61,6 @@ async def converse(
         policy_notes=[],
     )
     transcript.end, transcript.error = await _alternate(human, assistant, limits, transcript)
-    transcript.policy_notes = unconfirmed_writes(transcript.messages, write_tools)
-    transcript.confirmations_ok = not transcript.policy_notes
     return transcript
 
 

@@ -27,6 +27,7 @@ from agents.personas import DEFAULT_PERSONAS
 from agents.resources import DomainCatalog, PlaybookFile
 from agents.scenario import ScenarioJSON, scenario_json
 from agents.step_base import BLUEPRINT, AgentStep, record_funnel
+from agents.trajectory_policy import trajectory_violations
 from agents.transcript import EndReason, Transcript
 from agents.verify import verify_trajectory
 from domains.base import Task
@@ -143,14 +144,11 @@ class ConverseStep(AgentStep):
         agent = self.roster.role(params.assistant)
         assistant = self.build_assistant(episode, blueprint, env, seed, timeout)
         limits = ConversationLimits(max_turns=params.max_turns, stop_token=params.stop_token)
-        transcript = await converse(human, assistant, limits, self.writes)
+        transcript = await converse(human, assistant, limits)
         episode.state.update(blueprint=blueprint, env=env, transcript=transcript)
         episode.record(TRAJECTORY, self._payload(episode, transcript, human.model, agent.model))
         episode.outcome.update(
-            end=transcript.end,
-            turns=transcript.turns,
-            tool_calls=len(transcript.tool_calls()),
-            confirmations_ok=transcript.confirmations_ok,
+            end=transcript.end, turns=transcript.turns, tool_calls=len(transcript.tool_calls())
         )
         record_funnel(episode, "converse", transcript.end != "error")
         if transcript.end == "error":
@@ -293,7 +291,15 @@ class _PerObject(Generic[K, V]):
         return value
 
 
+PolicyMode = Literal["enforce", "report", "off"]
+
+
 class VerifyParams(StepParams):
+    policy: PolicyMode = Field(
+        default="enforce",
+        description="the trajectory policy check (confirmed writes, one call at a time, the "
+        "domain's rules, transfers): enforce (reject), report (record only) or off",
+    )
     state: bool = Field(default=True, description="compare the final state with the replay")
     outputs: bool = Field(default=True, description="require every output in the replies")
     endings: list[EndReason] = Field(
@@ -317,12 +323,23 @@ class VerifyStep(Step):
     async def setup(self) -> None:
         catalog = self.phase.resources.require(DomainCatalog)
         self.base = catalog.for_phase(self.phase.phase).base
+        self.writes = set(self.base.domain.write_tools())
 
     async def run(self, episode: Episode) -> StepOutcome:
         params = self.params
         assert isinstance(params, VerifyParams)
         blueprint: Blueprint = episode.state["blueprint"]
         transcript: Transcript = episode.state["transcript"]
+        expected = blueprint.resolved_ending(self.writes)
+        violations = None
+        if params.policy != "off":
+            violations = trajectory_violations(
+                self.base.domain,
+                self.base,
+                transcript.messages,
+                subject=blueprint.user_id,
+                expected=expected,
+            )
         verdict = verify_trajectory(
             self.base,
             blueprint.actions,
@@ -333,13 +350,20 @@ class VerifyStep(Step):
             check_outputs=params.outputs,
             end=transcript.end,
             endings=params.endings,
+            expected=expected,
+            violations=violations,
+            enforce_policy=params.policy == "enforce",
         )
+        if verdict.policy_ok is not None:
+            record_funnel(episode, "policy", verdict.policy_ok)
         if verdict.state_ok is not None:
             record_funnel(episode, "state", verdict.state_ok)
         if verdict.outputs_ok is not None:
             record_funnel(episode, "outputs", verdict.outputs_ok)
         episode.record(VERDICT, {"attempt": episode.attempt, **verdict.model_dump(mode="json")})
-        episode.outcome.update(accepted=verdict.accepted, reasons=verdict.reasons)
+        episode.outcome.update(
+            accepted=verdict.accepted, reasons=verdict.reasons, policy_ok=verdict.policy_ok
+        )
         if not verdict.accepted:
             return StepOutcome.fail(*verdict.reasons)
         return StepOutcome.ok()

@@ -1,8 +1,10 @@
-"""Trajectory verification (pure functions): final state, required outputs, confirmations.
+"""Trajectory verification (pure functions): ending, policy, final state, required outputs.
 
-A trajectory is accepted when replaying the blueprint's ground-truth actions on a fresh fork
-of the base environment yields the same state fingerprint as the conversation's fork, and
-every required output appears (normalised) in what the assistant said.
+A trajectory is accepted when it ended as the task expects (a transfer task by a transfer),
+broke no policy rule (`agents.trajectory_policy`, judged by the caller), replaying the
+blueprint's ground-truth actions on a fresh fork of the base environment yields the same
+state fingerprint as the conversation's fork, and every required output appears
+(normalised) in what the assistant said.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.transcript import ChatMessage, EndReason
-from domains.base import Action
+from agents.transcript import EndReason
+from domains.base import Action, Ending
 from domains.environment import Environment
 from domains.state import Record
 
@@ -23,11 +25,6 @@ MismatchKind = Literal["missing", "unexpected", "different"]
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 _DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?!\d)(?!\.\d)")
 _SPACE = re.compile(r"\s+")
-_AFFIRMATIVE = re.compile(
-    r"\b(yes|yeah|yep|yup|sure|ok|okay|confirm|confirmed|i confirm|go ahead|proceed|"
-    r"please do|do it|correct|that's right|that is right|absolutely|of course)\b",
-    re.IGNORECASE,
-)
 
 
 class RecordMismatch(BaseModel):
@@ -48,12 +45,18 @@ class RecordMismatch(BaseModel):
 
 
 class TrajectoryVerdict(BaseModel):
-    """The verifier's decision with every reason; `state_ok`/`outputs_ok` are None if unchecked."""
+    """The verifier's decision with every reason; `*_ok` are None when unchecked.
+
+    `policy_ok` is reported even when the policy only informs (`policy: report`): then its
+    violations are listed but are not reasons.
+    """
 
     accepted: bool
+    policy_ok: bool | None = None
     state_ok: bool | None = None
     outputs_ok: bool | None = None
     reasons: list[str] = Field(default_factory=list)
+    violations: list[str] = Field(default_factory=list)
     expected_fingerprint: str = ""
     actual_fingerprint: str = ""
     mismatches: list[RecordMismatch] = Field(default_factory=list)
@@ -137,18 +140,34 @@ def verify_trajectory(
     check_outputs: bool = True,
     end: EndReason | None = None,
     endings: Collection[EndReason] | None = None,
+    expected: Ending | None = None,
+    violations: Sequence[str] | None = None,
+    enforce_policy: bool = True,
 ) -> TrajectoryVerdict:
-    """Compare the conversation's final state and messages with the blueprint's; with
-    `endings`, the conversation must also have ended in one of those ways."""
+    """Compare the conversation's final state and messages with the blueprint's.
+
+    With `endings`, the conversation must have ended in one of those ways, and a task whose
+    `expected` ending is a transfer must end by one. `violations` are the trajectory's
+    policy violations (None: not checked); they reject it when `enforce_policy`.
+    """
     verdict = TrajectoryVerdict(accepted=True, actual_fingerprint=actual.fingerprint())
     if endings is not None and end not in endings:
         verdict.reasons.append(f"unfinished: the conversation ended by {end}")
+    elif endings is not None and expected == "transfer" and end != "transfer":
+        verdict.reasons.append(
+            f"ending: the task needs a transfer, the conversation ended by {end}"
+        )
+    if violations is not None:
+        verdict.violations = list(violations)
+        verdict.policy_ok = not verdict.violations
+        if enforce_policy:
+            verdict.reasons.extend(verdict.violations)
     if check_state:
-        expected, verdict.replay_errors = replay(base, actions)
-        verdict.expected_fingerprint = expected.fingerprint()
+        replayed, verdict.replay_errors = replay(base, actions)
+        verdict.expected_fingerprint = replayed.fingerprint()
         verdict.state_ok = verdict.expected_fingerprint == verdict.actual_fingerprint
         if not verdict.state_ok:
-            verdict.mismatches = state_mismatches(expected, actual)
+            verdict.mismatches = state_mismatches(replayed, actual)
             listed = ", ".join(str(m) for m in verdict.mismatches) or "fingerprints differ"
             verdict.reasons.append(f"state_mismatch: {listed}")
     if check_outputs:
@@ -157,24 +176,3 @@ def verify_trajectory(
         verdict.reasons.extend(f"missing_output: {value}" for value in verdict.missing_outputs)
     verdict.accepted = not verdict.reasons
     return verdict
-
-
-def is_affirmative(text: str) -> bool:
-    """Whether a user message agrees to go ahead (yes, confirm, go ahead, ...)."""
-    return _AFFIRMATIVE.search(text) is not None
-
-
-def unconfirmed_writes(messages: Sequence[ChatMessage], write_tools: Collection[str]) -> list[str]:
-    """R6/A7 as a note: each write call needs an affirmative user turn since the last write."""
-    notes: list[str] = []
-    confirmed = False
-    for message in messages:
-        if message.role == "user":
-            confirmed = confirmed or is_affirmative(message.content)
-        for call in message.tool_calls:
-            if call.name not in write_tools:
-                continue
-            if not confirmed:
-                notes.append(f"unconfirmed_write: {call.name} (call {call.id})")
-            confirmed = False
-    return notes

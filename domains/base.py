@@ -35,7 +35,20 @@ only: the outputs are said), `refuse` (the policy forbids the request: nothing i
 `transfer` (the user is handed to a human agent)."""
 
 ENDINGS: tuple[Ending, ...] = ("act", "answer", "refuse", "transfer")
+GENERIC_NAME_WORDS = frozenset(
+    {"update", "modify", "set", "add", "get", "pending", "delivered", "user", "the", "and"}
+)
 TRANSFER_TOOLS: tuple[str, ...] = ("transfer_to_human_agents",)
+
+
+def name_words(tool_name: str) -> tuple[str, ...]:
+    """The telling words of a tool's name, as stems: `update_reservation_flights` ->
+    ("reservation", "flight")."""
+    return tuple(
+        word.rstrip("s")
+        for word in tool_name.lower().split("_")
+        if word not in GENERIC_NAME_WORDS and len(word) > 2
+    )
 
 
 class Task(BaseModel):
@@ -178,6 +191,8 @@ class Domain(ABC):
     name: ClassVar[str]
     subject_field: ClassVar[str] = "user_id"
     options_model: ClassVar[type[DomainOptions]] = DomainOptions
+    sequential_tool_calls: ClassVar[bool] = False
+    """The policy allows one tool call per assistant message (both shipped domains say so)."""
 
     @property
     @abstractmethod
@@ -232,6 +247,11 @@ class Domain(ABC):
 
     def write_tools(self) -> list[str]:
         return [name for name, found in self.tools.items() if found.writes]
+
+    def write_words(self, tool_name: str) -> tuple[str, ...]:
+        """Word stems an agent uses when it lists this write for the user to confirm
+        ("cancel", "bag", ...); by default the words of the tool's name."""
+        return name_words(tool_name)
 
     def check_policy(
         self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None

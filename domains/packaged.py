@@ -32,6 +32,9 @@ class PackagedDomain(Domain):
     pattern_list: ClassVar[Sequence[TaskPattern]]
     schemas: ClassVar[Mapping[str, type[BaseModel]]]
     subject_table: ClassVar[str] = "users"
+    sequential_tool_calls = True
+    write_vocabulary: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Per write tool, the word stems an agent uses when it lists that write to confirm it."""
 
     @cached_property
     def _tools(self) -> dict[str, Tool[Any]]:
@@ -57,6 +60,9 @@ class PackagedDomain(Domain):
     @property
     def patterns(self) -> Sequence[TaskPattern]:
         return self.pattern_list
+
+    def write_words(self, tool_name: str) -> tuple[str, ...]:
+        return self.write_vocabulary.get(tool_name) or super().write_words(tool_name)
 
     def load_tables(self, options: DomainOptions) -> Tables:
         """tau-bench JSON files from `data.path`, else the seeded generator."""

@@ -61,7 +61,7 @@ async def main(task_index: int = 3, store_dir: Path | None = None) -> bool:
         assistant = AutogenAssistant(client, env, system, max_tool_steps=10)
         human = build_human(gateway, templates, task, writes)
         transcript = await converse(
-            human, assistant, ConversationLimits(max_turns=20, stop_token=STOP), writes
+            human, assistant, ConversationLimits(max_turns=20, stop_token=STOP)
         )
     for message in transcript.messages:
         calls = ", ".join(f"{c.name}({c.arguments})" for c in message.tool_calls)

@@ -58,6 +58,14 @@ class AirlineDomain(PackagedDomain):
     name = "airline"
 
     package = __name__
+    write_vocabulary = {
+        "book_reservation": ("book", "reserv"),
+        "cancel_reservation": ("cancel",),
+        "update_reservation_baggages": ("bag", "luggage"),
+        "update_reservation_flights": ("flight", "cabin", "upgrad", "downgrad", "resched"),
+        "update_reservation_passengers": ("passenger", "travel", "name"),
+        "send_certificate": ("certificate", "compensat", "voucher"),
+    }
     tool_list = TOOLS
     rule_list = RULES  # A1-A6 of the spec (A7 is checked on conversations, not here).
     graph = API_GRAPH

@@ -63,6 +63,15 @@ class RetailDomain(PackagedDomain):
     name = "retail"
 
     package = __name__
+    write_vocabulary = {
+        "cancel_pending_order": ("cancel",),
+        "modify_pending_order_address": ("address", "ship"),
+        "modify_user_address": ("address",),
+        "modify_pending_order_payment": ("payment", "pay", "card", "paypal", "method"),
+        "modify_pending_order_items": ("item", "modif", "swap", "replac", "switch"),
+        "return_delivered_order_items": ("return", "refund"),
+        "exchange_delivered_order_items": ("exchang", "swap", "replac", "switch"),
+    }
     tool_list = TOOLS
     rule_list = RULES  # R1-R5 of the spec (R6 is checked on conversations, not here).
     graph = API_GRAPH

@@ -21,6 +21,7 @@ from agents.human import OPENING, HumanSimulator, TurnJudge
 from agents.resources import Templates
 from agents.scenario import SimReply, SimScenario, SimToolCall
 from agents.simulated import SimulatedChatCompletionClient
+from agents.trajectory_policy import trajectory_violations
 from agents.transcript import ChatMessage, Transcript
 from agents.verify import verify_trajectory
 from domains.environment import Environment
@@ -144,9 +145,7 @@ def _shape(transcript: Transcript) -> list[str]:
 async def test_the_stop_token_ends_a_completed_conversation(gateway: ModelGateway) -> None:
     base = DOMAIN.environment()
     env = base.fork()
-    transcript = await converse(
-        _human(gateway), _assistant(gateway, env), ConversationLimits(), WRITES
-    )
+    transcript = await converse(_human(gateway), _assistant(gateway, env), ConversationLimits())
     assert transcript.end == "stop"
     assert _shape(transcript) == [
         "user",
@@ -163,16 +162,14 @@ async def test_the_stop_token_ends_a_completed_conversation(gateway: ModelGatewa
     ]
     assert transcript.messages[-1].content == STOP
     assert transcript.turns == 3
-    assert transcript.confirmations_ok
+    assert _violations(base, transcript) == []
     said = transcript.assistant_texts()
     assert verify_trajectory(base, BORROW.actions, BORROW.outputs, env, said).accepted
 
 
 async def test_the_first_user_turn_carries_the_identifiers(gateway: ModelGateway) -> None:
     env = DOMAIN.environment().fork()
-    transcript = await converse(
-        _human(gateway), _assistant(gateway, env), ConversationLimits(), WRITES
-    )
+    transcript = await converse(_human(gateway), _assistant(gateway, env), ConversationLimits())
     first = transcript.messages[0].content
     assert "I am reader1@example.com" in first
     assert "b2" in first
@@ -185,7 +182,6 @@ async def test_max_turns_ends_a_conversation_that_never_stops(gateway: ModelGate
         _human(gateway, chatty),
         _assistant(gateway, DOMAIN.environment().fork(), quiet),
         ConversationLimits(max_turns=3),
-        WRITES,
     )
     assert transcript.end == "max_turns"
     assert transcript.turns == 3
@@ -213,7 +209,6 @@ async def test_a_tool_error_goes_back_to_the_assistant_and_the_talk_goes_on(
         _human(gateway, human),
         _assistant(gateway, DOMAIN.environment().fork(), script),
         ConversationLimits(),
-        WRITES,
     )
     error = transcript.messages[2]
     assert (error.role, error.is_error, error.name) == ("tool", True, "get_book")
@@ -238,7 +233,6 @@ async def test_unknown_tools_and_bad_arguments_are_error_results(gateway: ModelG
         _human(gateway),
         _assistant(gateway, DOMAIN.environment().fork(), script),
         ConversationLimits(max_turns=1),
-        WRITES,
     )
     results = [m for m in transcript.messages if m.role == "tool"]
     assert [r.is_error for r in results] == [True, True]
@@ -255,7 +249,6 @@ async def test_a_tool_loop_without_an_answer_ends_at_max_tool_steps(
         _human(gateway),
         _assistant(gateway, DOMAIN.environment().fork(), script, max_tool_steps=3),
         ConversationLimits(),
-        WRITES,
     )
     assert transcript.end == "tool_steps"
     assert len(transcript.tool_calls()) == 4
@@ -272,7 +265,6 @@ async def test_a_transfer_ends_the_conversation(gateway: ModelGateway) -> None:
         _human(gateway),
         _assistant(gateway, DOMAIN.environment().fork(), script, transfer_tools=("get_user",)),
         ConversationLimits(),
-        WRITES,
     )
     assert transcript.end == "transfer"
     assert _shape(transcript) == ["user", "assistant:get_user", "tool"]
@@ -284,28 +276,31 @@ async def test_an_assistant_refusal_ends_the_conversation(store: Store) -> None:
         _human(gateway),
         _assistant(gateway, DOMAIN.environment().fork()),
         ConversationLimits(),
-        WRITES,
     )
     assert transcript.end == "refusal"
     assert _shape(transcript) == ["user", "assistant"]
 
 
-async def test_a_skipped_confirmation_is_a_recorded_note(store: Store) -> None:
+async def test_a_skipped_confirmation_breaks_the_trajectory_policy(store: Store) -> None:
     gateway = _gateway(store, {"assistant": {"skipped_confirmation": 1.0}})
+    base = DOMAIN.environment()
     transcript = await converse(
-        _human(gateway),
-        _assistant(gateway, DOMAIN.environment().fork()),
-        ConversationLimits(),
-        WRITES,
+        _human(gateway), _assistant(gateway, base.fork()), ConversationLimits()
     )
-    assert not transcript.confirmations_ok
-    assert transcript.policy_notes == [
-        f"unconfirmed_write: borrow_book (call {_write_id(transcript)})"
+    assert _violations(base, transcript) == [
+        f"unconfirmed_write: borrow_book (call {_write_id(transcript)}) was not listed and "
+        "agreed to by the user before it ran"
     ]
 
 
 def _write_id(transcript: Transcript) -> str:
     return next(c.id for c in transcript.tool_calls() if c.name == "borrow_book")
+
+
+def _violations(base: Environment, transcript: Transcript) -> list[str]:
+    return trajectory_violations(
+        DOMAIN, base, transcript.messages, subject=BORROW.user_id, expected="act"
+    )
 
 
 async def test_the_human_sees_its_own_turns_as_assistant_messages(gateway: ModelGateway) -> None:
@@ -340,7 +335,6 @@ async def test_best_of_n_records_every_candidate_and_its_score(gateway: ModelGat
         _human(gateway, best_of=3, judge=judge),
         _assistant(gateway, DOMAIN.environment().fork()),
         ConversationLimits(),
-        WRITES,
     )
     assert transcript.end == "stop"
     assert [turn.turn for turn in transcript.best_of] == [0, 1, 2]
@@ -358,7 +352,7 @@ async def test_a_model_call_past_its_timeout_ends_the_conversation(store: Store)
     human.timeout_s = 0.05
     with anyio.fail_after(5):
         transcript = await converse(
-            human, _assistant(gateway, DOMAIN.environment().fork()), ConversationLimits(), WRITES
+            human, _assistant(gateway, DOMAIN.environment().fork()), ConversationLimits()
         )
     assert (transcript.end, transcript.error) == ("error", "human: model call timed out")
     assert transcript.messages == []
@@ -380,12 +374,12 @@ async def test_conversations_leave_no_cyclic_garbage(gateway: ModelGateway) -> N
     base = DOMAIN.environment()
     pairs = [(_human(gateway), _assistant(gateway, base.fork())) for _ in range(6)]
     human, assistant = pairs.pop()
-    await converse(human, assistant, ConversationLimits(), WRITES)  # warm every cache
+    await converse(human, assistant, ConversationLimits())  # warm every cache
     gc.collect()
     gc.disable()
     try:
         for human, assistant in pairs:
-            await converse(human, assistant, ConversationLimits(), WRITES)
+            await converse(human, assistant, ConversationLimits())
         assert gc.collect() == 0
     finally:
         gc.enable()

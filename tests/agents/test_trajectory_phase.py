@@ -63,6 +63,7 @@ def _library(
     trials: int = 2,
     episodes: int = 2,
     converse: str = "{kind: converse}",
+    verify: str = "{kind: verify, keep: first}",
     seed: int = 5,
     run_dir: str = "run",
 ) -> LoadedPlaybook:
@@ -79,7 +80,7 @@ def _library(
       - name: talk
         input: {{phase: tasks}}
         trials: {trials}
-        steps: [{converse}, {{kind: verify, keep: first}}]
+        steps: [{converse}, {verify}]
     """
     source = YamlSource("test.yaml", textwrap.dedent(text))
     assert isinstance(source.data, dict)
@@ -103,17 +104,19 @@ async def test_scripted_trials_are_all_accepted_and_recorded(tmp_path: Path) -> 
     assert summary.counts == {"tasks": {"accepted": 2}, "talk": {"accepted": 4}}
     trajectories = await _results(summary, "talk", "trajectory")
     assert [t["end"] for t in trajectories] == ["stop"] * 4
-    assert all(t["simulated"] and t["confirmations_ok"] for t in trajectories)
+    assert all(t["simulated"] for t in trajectories)
     assert trajectories[0]["tools"][0]["name"] == "find_user"
     verdicts = await _results(summary, "talk", "verdict")
-    assert all(v["accepted"] and v["state_ok"] and v["outputs_ok"] for v in verdicts)
+    assert all(
+        v["accepted"] and v["policy_ok"] and v["state_ok"] and v["outputs_ok"] for v in verdicts
+    )
     async with Store.open(summary.store_path) as store:
         report = await passk_from_store(store, summary.run_id, "talk")
         kept = await kept_from_store(store, summary.run_id, "talk", "first")
         funnel = await store.funnel(summary.run_id)
     assert report.mean == {1: 1.0, 2: 1.0}
     assert kept == ["000000.t0", "000001.t0"]
-    assert [stage for stage, _, _ in funnel["talk"]] == ["converse", "state", "outputs"]
+    assert [stage for stage, _, _ in funnel["talk"]] == ["converse", "policy", "state", "outputs"]
 
 
 async def test_a_wrong_argument_fault_is_a_state_mismatch(tmp_path: Path) -> None:
@@ -121,9 +124,12 @@ async def test_a_wrong_argument_fault_is_a_state_mismatch(tmp_path: Path) -> Non
         _library(tmp_path, faults={"assistant": {"wrong_argument": 1.0}}, trials=1)
     )
     assert summary.counts["talk"] == {"rejected": 2}
-    reasons = await _reasons(summary, "talk")
-    assert all(r.startswith("verify: state_mismatch: ") for r in reasons.values())
-    assert "books/b2" in reasons["000000"]
+    verdicts = await _results(summary, "talk", "verdict")
+    mismatches = [[r for r in v["reasons"] if r.startswith("state_mismatch: ")] for v in verdicts]
+    assert all(mismatches)
+    assert "books/b2" in mismatches[0][0]
+    # the agent listed b2 for the user's yes, then borrowed b3: not what was agreed to
+    assert verdicts[0]["violations"][0].startswith("unconfirmed_write: borrow_book")
 
 
 async def test_a_premature_stop_leaves_the_state_and_outputs_short(tmp_path: Path) -> None:
@@ -140,14 +146,32 @@ async def test_a_premature_stop_leaves_the_state_and_outputs_short(tmp_path: Pat
     assert [len(t["messages"]) for t in trajectories] == [1, 1]
 
 
-async def test_a_skipped_confirmation_is_noted_but_not_fatal(tmp_path: Path) -> None:
+async def test_a_skipped_confirmation_rejects_the_trajectory(tmp_path: Path) -> None:
     summary = await run_playbook(
         _library(tmp_path, faults={"assistant": {"skipped_confirmation": 1.0}}, trials=1)
     )
-    assert summary.counts["talk"] == {"accepted": 2}
+    assert summary.counts["talk"] == {"rejected": 2}
+    verdicts = await _results(summary, "talk", "verdict")
+    assert [v["state_ok"] for v in verdicts] == [True, True], "the state alone looks right"
+    assert all(v["reasons"][0].startswith("unconfirmed_write: ") for v in verdicts)
     async with Store.open(summary.store_path) as store:
         items = await store.items(summary.run_id, phase="talk")
-    assert [item.outcome["confirmations_ok"] for item in items] == [False, False]
+    assert [item.outcome["policy_ok"] for item in items] == [False, False]
+
+
+async def test_a_reported_policy_informs_without_rejecting(tmp_path: Path) -> None:
+    summary = await run_playbook(
+        _library(
+            tmp_path,
+            faults={"assistant": {"skipped_confirmation": 1.0}},
+            trials=1,
+            verify="{kind: verify, policy: report}",
+        )
+    )
+    assert summary.counts["talk"] == {"accepted": 2}
+    verdicts = await _results(summary, "talk", "verdict")
+    assert [v["policy_ok"] for v in verdicts] == [False, False]
+    assert all(v["violations"] and not v["reasons"] for v in verdicts)
 
 
 async def test_the_same_seed_gives_identical_transcripts(tmp_path: Path) -> None:

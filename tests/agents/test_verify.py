@@ -1,16 +1,14 @@
-"""Verifying trajectories: final state against the replayed ground truth, outputs, confirmations."""
+"""Verifying trajectories: final state against the replayed ground truth, outputs, endings."""
 
 from __future__ import annotations
 
 import pytest
 from library_domain import LibraryDomain
 
-from agents.transcript import ChatMessage, ToolCall
 from agents.verify import (
     missing_outputs,
     normalize_text,
     output_mentioned,
-    unconfirmed_writes,
     verify_trajectory,
 )
 from domains.base import Action
@@ -116,39 +114,6 @@ def test_missing_outputs_are_reasons(base: Environment) -> None:
 
 def test_an_output_may_be_in_any_assistant_message() -> None:
     assert missing_outputs(["10", "b2"], ["first b2", "then 10"]) == []
-
-
-def _user(text: str) -> ChatMessage:
-    return ChatMessage(role="user", content=text)
-
-
-def _calls(*names: str) -> ChatMessage:
-    calls = [ToolCall(id=f"c{i}", name=name) for i, name in enumerate(names)]
-    return ChatMessage(role="assistant", tool_calls=calls)
-
-
-WRITES = {"borrow_book", "return_book"}
-
-
-def test_writes_after_an_affirmative_user_turn_are_confirmed() -> None:
-    messages = [
-        _user("I want book b2"),
-        _calls("find_user"),
-        ChatMessage(role="assistant", content="Borrow b2?"),
-        _user("Yes, go ahead."),
-        _calls("borrow_book"),
-    ]
-    assert unconfirmed_writes(messages, WRITES) == []
-
-
-def test_each_write_needs_its_own_confirmation() -> None:
-    messages = [_user("Sure, do it"), _calls("borrow_book"), _calls("return_book")]
-    assert unconfirmed_writes(messages, WRITES) == ["unconfirmed_write: return_book (call c0)"]
-
-
-def test_a_write_without_any_confirmation_is_noted() -> None:
-    messages = [_user("I want book b2"), _calls("find_user", "borrow_book")]
-    assert unconfirmed_writes(messages, WRITES) == ["unconfirmed_write: borrow_book (call c1)"]
 
 
 def test_an_unfinished_conversation_is_rejected_when_endings_are_required(

@@ -101,8 +101,8 @@ async def test_an_autogen_assistant_records_the_same_transcript_as_ours(
 ) -> None:
     ours_env, theirs_env = DOMAIN.environment().fork(), DOMAIN.environment().fork()
     limits = ConversationLimits()
-    ours = await converse(_human(gateway), _ours(gateway, ours_env), limits, WRITES)
-    theirs = await converse(_human(gateway), _autogen(gateway, theirs_env), limits, WRITES)
+    ours = await converse(_human(gateway), _ours(gateway, ours_env), limits)
+    theirs = await converse(_human(gateway), _autogen(gateway, theirs_env), limits)
     assert theirs.model_dump() == ours.model_dump()
     assert theirs_env.fingerprint() == ours_env.fingerprint()
 
@@ -110,9 +110,7 @@ async def test_an_autogen_assistant_records_the_same_transcript_as_ours(
 async def test_an_autogen_assistants_conversation_verifies(gateway: ModelGateway) -> None:
     base = DOMAIN.environment()
     env = base.fork()
-    transcript = await converse(
-        _human(gateway), _autogen(gateway, env), ConversationLimits(), WRITES
-    )
+    transcript = await converse(_human(gateway), _autogen(gateway, env), ConversationLimits())
     assert transcript.end == "stop"
     verdict = verify_trajectory(
         base, BORROW.actions, BORROW.outputs, env, transcript.assistant_texts()
@@ -148,7 +146,6 @@ async def test_tool_errors_reach_an_autogen_assistant_as_error_results(
         _human(gateway),
         _autogen(gateway, DOMAIN.environment().fork(), script),
         ConversationLimits(max_turns=1),
-        WRITES,
     )
     results = [m for m in transcript.messages if m.role == "tool"]
     assert [r.is_error for r in results] == [True, True]
@@ -165,7 +162,6 @@ async def test_an_autogen_assistants_tool_loop_ends_at_max_tool_steps(
         _human(gateway),
         _autogen(gateway, DOMAIN.environment().fork(), script, max_tool_steps=3),
         ConversationLimits(),
-        WRITES,
     )
     assert transcript.end == "tool_steps"
     assert len(transcript.tool_calls()) == 4
@@ -180,7 +176,6 @@ async def test_a_successful_transfer_ends_an_autogen_assistants_turn(
         _human(gateway),
         _autogen(gateway, DOMAIN.environment().fork(), script, transfer_tools=("get_user",)),
         ConversationLimits(),
-        WRITES,
     )
     assert transcript.end == "transfer"
     assert _shape(transcript) == ["user", "assistant:get_user", "tool"]
@@ -200,7 +195,7 @@ async def test_a_team_of_our_agents_records_what_converse_records(
     gateway: ModelGateway, human_first: bool
 ) -> None:
     expected = await converse(
-        _human(gateway), _ours(gateway, DOMAIN.environment().fork()), ConversationLimits(), WRITES
+        _human(gateway), _ours(gateway, DOMAIN.environment().fork()), ConversationLimits()
     )
     base = DOMAIN.environment()
     env = base.fork()
@@ -299,7 +294,6 @@ async def test_an_autogen_assistants_refusal_ends_the_conversation(tmp_path: Pat
             _human(gateway),
             _autogen(gateway, DOMAIN.environment().fork()),
             ConversationLimits(),
-            WRITES,
         )
     assert transcript.end == "refusal"
     assert _shape(transcript) == ["user", "assistant"]
