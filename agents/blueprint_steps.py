@@ -13,7 +13,7 @@ from pydantic import Field
 
 from agents.blueprint import Blueprint, Provenance
 from agents.committee import VoteParams, default_rules
-from agents.context import ContextParams, ContextSampler
+from agents.context import ContextParams, ContextSampler, ProposalContext
 from agents.proposer import Proposal, Proposer
 from agents.reflection import Reflector
 from agents.reviewer import Committee
@@ -55,15 +55,21 @@ class ProposeStep(_AgentStep):
         )
 
     async def run(self, episode: Episode) -> StepOutcome:
+        """Propose for the episode's context: sampled on the first attempt and kept for the
+        retries, which see the previous proposal next to the reasons it failed."""
         params = self.params
         assert isinstance(params, ProposeParams)
-        context = self.sampler.sample(episode.rng("context"))
-        feedback = list(episode.state.get("feedback", []))
+        context: ProposalContext | None = episode.state.get("context")
+        if context is None:
+            context = self.sampler.sample(episode.rng("context"))
+            episode.state["context"] = context
+        previous: Proposal | None = episode.state.get("proposal")
         proposal = await self.proposer.propose(
             context,
-            feedback,
+            list(episode.state.get("feedback", [])),
             seed=self.attempt_seed(episode),
             call=self.call(episode, params.role),
+            previous=previous.raw if previous is not None else None,
         )
         episode.state["proposal"] = proposal
         episode.state["subject"] = context.subject_id
@@ -127,6 +133,11 @@ class ValidateStep(_AgentStep):
         episode.state["diff"] = diff
         return StepOutcome.ok()
 
+    async def on_accepted(self, episode: Episode) -> None:
+        """The validated blueprint, once every later step (reviews) accepted it too."""
+        blueprint: Blueprint = episode.state["blueprint"]
+        episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
+
 
 class ReviewParams(StepParams):
     role: str = Field(default="reviewer", description="role whose model reviews by default")
@@ -140,7 +151,7 @@ class ReviewParams(StepParams):
 
 
 class ReviewStep(_AgentStep):
-    """The reviewer committee; on acceptance the blueprint is recorded as the phase's result."""
+    """The reviewer committee votes on the attempt's blueprint."""
 
     params_model = ReviewParams
 
@@ -191,7 +202,6 @@ class ReviewStep(_AgentStep):
         if not verdict.accepted:
             reasons = result.feedback or result.errors or ["rejected"]
             return StepOutcome.fail(*reasons)
-        episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
         return StepOutcome.ok(score=verdict.score)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from agents.blueprint_steps import register_blueprint_steps
 from agents.exports import register_exporters
+from agents.final_review import FinalReviewStep
 from agents.gateway import gateway_run_hook
 from agents.passk import passk_summary
 from agents.preflight import preflight
@@ -23,6 +24,7 @@ def register(extensions: Extensions) -> None:
     extensions.run_hooks.append(agent_resources_hook)
     register_blueprint_steps(extensions.steps)
     extensions.steps.register("recombine", RecombineStep)
+    extensions.steps.register("final_review", FinalReviewStep)
     register_trajectory_steps(extensions)
     register_exporters(extensions.exporters)
     extensions.summaries.append(passk_summary)

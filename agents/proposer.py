@@ -50,7 +50,10 @@ class Proposer:
         self.domain_name = domain_name
         self.prompt = prompt
 
-    def render(self, context: ProposalContext, feedback: list[str]) -> str:
+    def render(
+        self, context: ProposalContext, feedback: list[str], previous: str | None = None
+    ) -> str:
+        """The prompt; on a retry `previous` is the failed answer, shown with `feedback`."""
         return self.templates.render(
             self.prompt,
             "proposer.j2",
@@ -64,14 +67,22 @@ class Proposer:
             rules=context.rules,
             examples=context.examples,
             feedback=feedback,
+            previous=previous,
         )
 
     async def propose(
-        self, context: ProposalContext, feedback: list[str], *, seed: int, call: CallContext
+        self,
+        context: ProposalContext,
+        feedback: list[str],
+        *,
+        seed: int,
+        call: CallContext,
+        previous: str | None = None,
     ) -> Proposal:
+        """One proposal; a retry passes its previous answer (`previous`) and why it failed."""
         messages: list[LLMMessage] = [
             SystemMessage(content=SYSTEM),
-            UserMessage(content=self.render(context, feedback), source="user"),
+            UserMessage(content=self.render(context, feedback, previous), source="user"),
         ]
         try:
             parsed = await create_structured(

@@ -117,6 +117,11 @@ class RecombineStep(_AgentStep):
         episode.state["diff"] = execution.diff_text
         return StepOutcome.ok(parents=len(parts))
 
+    async def on_accepted(self, episode: Episode) -> None:
+        """The combined blueprint, once the phase's reviews accepted it."""
+        blueprint: Blueprint = episode.state["blueprint"]
+        episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
+
     async def _merge(self, instructions: list[str], episode: Episode) -> str:
         params = self.params
         assert isinstance(params, RecombineParams)

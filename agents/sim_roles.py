@@ -8,16 +8,23 @@ applies two mechanical checks a careful reviewer would; condensing roles answer 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from agents.blueprint import Blueprint
 from agents.committee import Review
 from agents.scenario import SimReply, SimScenario
+from agents.trajectory_policy import targets
 from domains.base import Task
 
 _STATED_KEYS = {"order_id", "reservation_id", "email"}
 """Arguments only the user can supply; everything else the agent looks up."""
-_QUESTION = re.compile(r"\?|\bhow much\b|\bwhat is\b|\btotal\b|\bhow many\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\?|\b(how much|how many|what is|what was|what are|(want|like) to know|find out)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z]+")
+_CHANGE_WORDS = ("chang", "modif", "updat", "switch", "replac", "swap", "correct", "fix")
 
 
 def proposer_script(anchor: Task | None, seed: int) -> SimScenario:
@@ -61,6 +68,43 @@ def reviewer_script(blueprint: Blueprint, seed: int) -> SimScenario:
     return SimScenario(
         role="reviewer", seed=seed, replies=[SimReply(json_value=review.model_dump(mode="json"))]
     )
+
+
+def simulated_final_review(
+    blueprint: Blueprint, words_of: Callable[[str], Sequence[str] | None]
+) -> dict[str, Any]:
+    """A mechanical alignment check: the instruction asks for every write (one of its action
+    words, or a change verb next to one of its record ids, appears), and a question comes
+    with outputs."""
+    text = blueprint.instruction.lower()
+    said = set(_WORD.findall(text))
+    unrequested = []
+    for action in blueprint.actions:
+        words = words_of(action.name)
+        if words is None:
+            continue
+        named = any(w.startswith(stem) for stem in words for w in said)
+        changed = any(w.startswith(stem) for stem in _CHANGE_WORDS for w in said) and any(
+            target.lower() in text for target in targets(action.kwargs)
+        )
+        if not (named or changed):
+            unrequested.append(f"{action.name}: the instruction never asks for it")
+    unaddressed = []
+    if _QUESTION.search(blueprint.instruction) and not blueprint.outputs:
+        unaddressed.append("the user asks for information that no output gives")
+    return {
+        "aligned": not unrequested and not unaddressed,
+        "unrequested_actions": unrequested,
+        "unaddressed_requests": unaddressed,
+        "rationale": "checked every write and question against the instruction",
+    }
+
+
+def final_review_script(
+    blueprint: Blueprint, words_of: Callable[[str], Sequence[str] | None], seed: int
+) -> SimScenario:
+    review = simulated_final_review(blueprint, words_of)
+    return SimScenario(role="final_reviewer", seed=seed, replies=[SimReply(json_value=review)])
 
 
 def text_script(role: str, text: str, seed: int) -> SimScenario:

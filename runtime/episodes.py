@@ -215,6 +215,8 @@ class EpisodeRunner:
             outcome, errored = await self._run_step(step, episode)
             if not outcome.passed:
                 return outcome, step.name, errored
+        for step in self.steps:
+            await step.on_accepted(episode)
         return StepOutcome.ok(), "", False
 
     async def _run_step(self, step: Step, episode: Episode) -> tuple[StepOutcome, bool]:

@@ -141,6 +141,9 @@ class Step(ABC):
     async def run(self, episode: Episode) -> StepOutcome:
         """Do this step for one episode attempt."""
 
+    async def on_accepted(self, episode: Episode) -> None:
+        """The attempt passed every step: record what this step produced for it (if any)."""
+
 
 StepRegistry = Registry[type[Step]]
 

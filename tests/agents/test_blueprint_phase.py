@@ -9,10 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.blueprint_steps import register_blueprint_steps
-from agents.gateway import gateway_run_hook
-from agents.recombine import RecombineStep
-from agents.resources import agent_resources_hook
+from agents.plugin import register
 from runtime.api import LoadedPlaybook, run_playbook
 from runtime.engine import RunSummary
 from runtime.playbook import parse_playbook
@@ -25,9 +22,7 @@ pytestmark = pytest.mark.anyio
 
 def _extensions() -> Extensions:
     extensions = Extensions()
-    register_blueprint_steps(extensions.steps)
-    extensions.steps.register("recombine", RecombineStep)
-    extensions.run_hooks.extend([gateway_run_hook, agent_resources_hook])
+    register(extensions)
     return extensions
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import anyio
 import pytest
 
-from agents.blueprint_steps import register_blueprint_steps
-from agents.gateway import gateway_run_hook
 from agents.passk import kept_from_store, passk_from_store
-from agents.resources import agent_resources_hook
-from agents.trajectory_steps import keep_rule, register_trajectory_steps
+from agents.plugin import register
+from agents.trajectory_steps import keep_rule
+from domains.airline import AirlineDomain
+from domains.retail import RetailDomain
 from runtime.api import LoadedPlaybook, run_playbook
 from runtime.engine import RunSummary
 from runtime.playbook import parse_playbook
@@ -50,9 +50,7 @@ TASKS = [
 
 def _extensions() -> Extensions:
     extensions = Extensions()
-    register_blueprint_steps(extensions.steps)
-    extensions.run_hooks.extend([gateway_run_hook, agent_resources_hook])
-    register_trajectory_steps(extensions)
+    register(extensions)
     return extensions
 
 
@@ -247,10 +245,34 @@ async def test_the_shipped_evaluate_playbook_reports_pass_hat_k(tmp_path: Path) 
 async def test_the_shipped_apigen_mt_playbook_runs_both_phases(tmp_path: Path) -> None:
     with anyio.fail_after(60):
         summary = await run_playbook(_shipped("apigen_mt.yaml", tmp_path))
-    for domain in ("retail", "airline"):
-        assert summary.counts[f"{domain}_blueprints"].get("accepted", 0) > 0
-        talk = summary.counts[f"{domain}_trajectories"]
-        assert talk.get("accepted", 0) > 0
+    async with Store.open(summary.store_path) as store:
+        funnel = await store.funnel(summary.run_id)
+        accepted = {
+            (item.phase, item.item_key)
+            for item in await store.items(summary.run_id)
+            if item.status == "accepted"
+        }
+        faults = [json.loads(e["payload_json"]) for e in await store.events(summary.run_id)]
+        faulted = [
+            (fault["phase"], fault["item_key"])
+            for fault in faults
+            if "skipped_confirmation" in fault.get("faults", [])
+        ]
+    domains = {"retail": RetailDomain(), "airline": AirlineDomain()}
+    for domain, tools in ((name, d.write_tools()) for name, d in domains.items()):
+        phase = f"{domain}_blueprints"
+        assert summary.counts[phase].get("accepted", 0) > 0
+        assert summary.counts[f"{domain}_trajectories"].get("accepted", 0) > 0
+        used = {
+            action["name"]
+            for blueprint in await _results(summary, phase, "blueprint")
+            for action in blueprint["actions"]
+        }
+        assert set(tools) <= used, "the accepted tasks use every write tool"
+        assert [stage for stage, _, _ in funnel[phase]][-2:] == ["review", "final_review"]
+        assert [s for s, _, _ in funnel[f"{domain}_trajectories"]][:2] == ["converse", "policy"]
+    assert faulted, "the playbook's simulated assistant skips confirmations now and then"
+    assert not accepted & set(faulted), "no trajectory with a skipped confirmation is kept"
 
 
 async def test_best_of_n_makes_trials_more_consistent(tmp_path: Path) -> None:

@@ -21,10 +21,16 @@ STOP = "###STOP###"
 class ScenarioFreeEndpoint(SimServer):
     """Records requests; answers proposer, reviewer, judge, human and assistant roles."""
 
-    def __init__(self, blueprints: Sequence[Mapping[str, Any]], human_turns: int = 2) -> None:
+    def __init__(
+        self,
+        blueprints: Sequence[Mapping[str, Any]],
+        human_turns: int = 2,
+        final_reviews: Sequence[Mapping[str, Any]] = ({"aligned": True},),
+    ) -> None:
         super().__init__("127.0.0.1", ServerFaults())
         self.blueprints = list(blueprints)
         self.human_turns = human_turns
+        self.final_reviews = list(final_reviews)
         self.requests: list[dict[str, Any]] = []
 
     async def chat(self, body: bytes) -> tuple[int, bytes]:
@@ -55,6 +61,9 @@ class ScenarioFreeEndpoint(SimServer):
         if "task blueprints" in system:
             blueprint = self.blueprints[(len(self.proposals()) - 1) % len(self.blueprints)]
             return f"My plan: one clear task.\n```json\n{json.dumps(blueprint)}\n```"
+        if "matches its calls" in system:
+            asked = len(self.of_role("matches its calls"))
+            return json.dumps(self.final_reviews[(asked - 1) % len(self.final_reviews)])
         if "reviewer" in system:
             review = {c: 1 for c in ("correctness", "completeness", "satisfaction", "creativity")}
             return json.dumps({**review, "rationale": f"fine (sample {seed})"})
