@@ -2,8 +2,9 @@
 
 - Tools: the class's public methods in definition order (classmethods, staticmethods and
   properties excluded). Arguments come from the signature (type hints required, defaults
-  kept, unknown names refused), the description from the docstring's first paragraph, and
-  argument docs from its `Args:` section. Read/write: see `domains.adapter_tools`.
+  kept, unknown names refused, exact JSON types: no coercion, a `float` keeps an int an
+  int), the description from the docstring's first paragraph, and argument docs from its
+  `Args:` section. Read/write and argument types: see `domains.adapter_tools`.
 - State: the instance's attributes, which must be JSON-like; each dict attribute is a table
   of its own (layout in `domains.adapter_state`).
 - A call rebuilds an instance from the state (`__init__` not called), runs the method on it

@@ -1,5 +1,10 @@
 """From a plain class's methods to tool parts: which methods, their argument models, their docs.
 
+Argument models are strict as every tool's (`ToolArgs`): `"3"`, `3.0` and `true` are not an
+`int`. A `float` parameter takes an int or a float and keeps it as given; a tuple or set takes
+a JSON array, and a type JSON spells as a string (a date, an Enum, a UUID, ...) is read from
+one, while what they hold stays strict.
+
 Read/write rule: a method marked `@reads` is a read tool and the adapter refuses any state
 change it makes; one marked `@writes`, or not marked at all, is a write tool. Unmarked methods
 count as writes because that is the safe mistake: a write flagged as a read would escape the
@@ -8,14 +13,29 @@ policy checks (e.g. identity verified before any write) that verification relies
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
+import operator
 import re
+import types
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, get_type_hints
+from typing import (
+    Annotated,
+    Any,
+    Final,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
-from pydantic import Field, create_model
+from pydantic import BaseModel, Field, Strict, create_model
+from typing_extensions import is_typeddict
 
-from domains.tools import ToolArgs
+from domains.tools import Number, ToolArgs
 from runtime.errors import DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +46,8 @@ _ARGS_HEADERS: Final = frozenset({"Args", "Arguments", "Parameters"})
 _SECTION = re.compile(r"^(\w[\w ]*):\s*$")
 _ENTRY = re.compile(r"^(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
 _BY_NAME: Final = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_JSON_LEAVES: Final = (str, int, bool, type(None), object, list, dict)
+_FROM_ARRAY: Final = (tuple, set, frozenset)
 
 
 def writes(method: F) -> F:
@@ -114,9 +136,44 @@ def args_model(owner: str, name: str, method: Method, docs: dict[str, str]) -> t
             raise DomainError(f"{where}: parameter {parameter.name!r} has no type hint")
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         field = Field(default, description=docs.get(parameter.name))
-        fields[parameter.name] = (hints[parameter.name], field)
+        fields[parameter.name] = (json_exact(hints[parameter.name]), field)
     model_name = "".join(part.title() for part in name.split("_")) + "Args"
     model: type[ToolArgs] = create_model(
         model_name, __base__=ToolArgs, __module__=method.__module__, **fields
     )
     return model
+
+
+def json_exact(hint: Any) -> Any:
+    """`hint` as tool arguments are judged: exact JSON types, read the way JSON spells them.
+
+    `float` (anywhere inside) becomes `Number`, so an int stays an int; tuples, sets and
+    types given as JSON strings are read leniently at their own level only.
+    """
+    if hint is float:
+        return Number
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        return hint
+    if origin is None or not args:
+        return _leaf(origin or hint, hint)
+    exact = tuple(json_exact(arg) for arg in args)
+    if origin is Union or origin is types.UnionType:
+        return functools.reduce(operator.or_, exact)
+    try:
+        rebuilt = origin[exact]
+    except TypeError:
+        return hint
+    return Annotated[rebuilt, Strict(False)] if origin in _FROM_ARRAY else rebuilt
+
+
+def _leaf(kind: Any, hint: Any) -> Any:
+    """A hint without parameters (of class `kind`): strict if JSON has it, else read leniently.
+
+    Objects (pydantic models, TypedDicts, dataclasses) keep their own rules.
+    """
+    if not isinstance(kind, type) or kind in _JSON_LEAVES:
+        return hint
+    if issubclass(kind, BaseModel) or is_typeddict(kind) or dataclasses.is_dataclass(kind):
+        return hint
+    return Annotated[hint, Strict(False)]

@@ -15,8 +15,8 @@ TRANSFER_MESSAGE: Final = "Transfer successful"
 
 class ExpressionArgs(ToolArgs):
     expression: str = Field(
-        description="An arithmetic expression with numbers, + - * / ( ) and spaces, "
-        "such as '2 * (3.5 + 4)'."
+        description="An arithmetic expression with numbers, + - * / // ** ( ) and spaces, "
+        "such as '2 * (3.5 + 4)' or '100 * 1.05 ** 2'."
     )
 
 
@@ -30,7 +30,10 @@ class SummaryArgs(ToolArgs):
 
 @tool()
 def calculate(state: State, args: ExpressionArgs) -> str:
-    """Calculate the result of an arithmetic expression, rounded to 2 decimal places."""
+    """Calculate the result of an arithmetic expression, rounded to 2 decimal places.
+
+    Numbers, + - * / and parentheses, with ** for powers and // for floor division.
+    """
     return str(round(evaluate(args.expression), 2))
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast, get_type_hints
+from typing import Annotated, Any, Generic, TypeVar, cast, get_type_hints
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from domains.state import State
 
@@ -15,17 +17,64 @@ A = TypeVar("A", bound=BaseModel)
 
 
 class ToolArgs(BaseModel):
-    """Base for tool argument models: unknown arguments are refused, never ignored.
+    """Base for tool argument models: exact JSON types, unknown arguments refused.
 
-    Use `int | float` (not `float`) where data may hold either: a replayed state must keep
-    the exact JSON types of its arguments.
+    Strict, as the reference judges arguments: `"3"`, `3.0` and `true` are not integers, a
+    string field takes no number, so a replayed state holds exactly the types of the call.
+    For money use `Number` or `FiniteNumber` (an int or a float, kept as given), not `float`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class NestedArgs(BaseModel):
+    """Base for objects inside tool arguments: exact types; unknown keys ignored, not kept.
+
+    As the reference does: a flight choice that also names its origin is accepted, and only
+    the declared fields reach the tool (and the state). The schema still asks models for no
+    other keys.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore", strict=True, json_schema_extra={"additionalProperties": False}
+    )
 
 
 class NoArgs(ToolArgs):
     """For tools that take no arguments."""
+
+
+def exact_types(*kinds: type, expected: str, finite: bool = False) -> PlainValidator:
+    """A validator passing a value of exactly one of `kinds` through unchanged.
+
+    Exactly: `True` is not an `int` here. `finite` also refuses infinities and NaN.
+    """
+
+    def check(value: object) -> object:
+        if type(value) not in kinds:
+            raise PydanticCustomError(
+                "exact_type", "Input should be {expected}", {"expected": expected}
+            )
+        if finite and isinstance(value, float) and not math.isfinite(value):
+            raise PydanticCustomError("finite_number", "Input should be a finite number")
+        return value
+
+    return PlainValidator(check)
+
+
+Number = Annotated[
+    int | float,
+    exact_types(int, float, expected="a valid number"),
+    WithJsonSchema({"type": "number"}),
+]
+"""A JSON number kept as given: 1 stays the int 1, 0.0 stays the float 0.0; no bool, no string."""
+
+FiniteNumber = Annotated[
+    int | float,
+    exact_types(int, float, expected="a valid number", finite=True),
+    WithJsonSchema({"type": "number"}),
+]
+"""A `Number` that is finite: for money."""
 
 
 ToolFunction = Callable[[State, A], Any]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import Field, FiniteFloat
+from pydantic import Field
 
 from domains.airline._checks import (
     change_payment_method,
@@ -22,7 +22,7 @@ from domains.airline._checks import (
 from domains.airline.reads import ReservationIdArgs, UserIdArgs
 from domains.airline.records import CLOCK_TEXT, Cabin, FlightType, Insurance, Money
 from domains.state import Record, State
-from domains.tools import ToolArgs, tool
+from domains.tools import FiniteNumber, NestedArgs, tool
 from runtime.errors import ToolError
 
 NEW_RESERVATION_IDS: Final = ("HATHAT", "HATHAU", "HATHAV")
@@ -34,17 +34,15 @@ _PAYMENT_ID = (
     "'gift_card_7815826' or 'certificate_7815826'."
 )
 
-Amount = int | FiniteFloat
 
-
-class FlightChoice(ToolArgs):
+class FlightChoice(NestedArgs):
     """One flight of a trip: its number and date."""
 
     flight_number: str = Field(description="Flight number, such as 'HAT001'.")
     date: str = Field(description="The date of the flight in the format 'YYYY-MM-DD'.")
 
 
-class PassengerArgs(ToolArgs):
+class PassengerArgs(NestedArgs):
     """A passenger's name and date of birth."""
 
     first_name: str = Field(description="The first name of the passenger, such as 'Noah'.")
@@ -52,11 +50,11 @@ class PassengerArgs(ToolArgs):
     dob: str = Field(description="The date of birth in the format 'YYYY-MM-DD'.")
 
 
-class PaymentArgs(ToolArgs):
+class PaymentArgs(NestedArgs):
     """One payment: a method of the user's profile and the amount it pays."""
 
     payment_id: str = Field(description=_PAYMENT_ID)
-    amount: Amount = Field(description="The amount to be paid with this method.")
+    amount: FiniteNumber = Field(description="The amount to be paid with this method.")
 
 
 class BookArgs(UserIdArgs):
@@ -93,7 +91,7 @@ class PassengersArgs(ReservationIdArgs):
 
 
 class CertificateArgs(UserIdArgs):
-    amount: Amount = Field(description="The certificate amount to send.")
+    amount: FiniteNumber = Field(description="The certificate amount to send.")
 
 
 def _new_reservation_id(state: State) -> str:

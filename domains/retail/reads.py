@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from domains.retail._checks import copy_record, order_record, product_record, user_record
 from domains.state import Record, State
-from domains.tools import NoArgs, ToolArgs, tool
+from domains.tools import NoArgs, ToolArgs, exact_types, tool
 from runtime.errors import ToolError
+
+Zip = Annotated[
+    str | int,
+    exact_types(str, int, expected="a valid string"),
+    WithJsonSchema({"type": "string"}),
+]
+"""A zip code: a string, or an integer kept as one (the reference tolerates it; models are
+told it is a string). An integer never equals a zip of the data, which are strings."""
 
 
 class EmailArgs(ToolArgs):
@@ -19,7 +27,7 @@ class EmailArgs(ToolArgs):
 class NameZipArgs(ToolArgs):
     first_name: str = Field(description="The first name of the user, such as 'John'.")
     last_name: str = Field(description="The last name of the user, such as 'Doe'.")
-    zip: str = Field(description="The zip code of the user, such as '12345'.")
+    zip: Zip = Field(description="The zip code of the user, such as '12345'.")
 
 
 class UserIdArgs(ToolArgs):

@@ -29,14 +29,17 @@ CANCEL_REASONS = ("no longer needed", "ordered by mistake")
 
 
 class Address(StrictRecord):
-    """A postal address; zip is a string."""
+    """A postal address; zip is a string in the data, an int only if a tool call stored one.
+
+    The address tools keep an integer zip as given, as the reference does.
+    """
 
     address1: str
     address2: str
     city: str
     country: str
     state: str
-    zip: str
+    zip: str | int
 
 
 class CreditCard(StrictRecord):

@@ -23,7 +23,7 @@ from domains.retail._checks import (
     swap_items,
     user_record,
 )
-from domains.retail.reads import OrderIdArgs, UserIdArgs
+from domains.retail.reads import OrderIdArgs, UserIdArgs, Zip
 from domains.retail.records import CANCEL_REASONS
 from domains.state import Record, State
 from domains.tools import ToolArgs, tool
@@ -41,7 +41,7 @@ class AddressFields(ToolArgs):
     city: str = Field(description="The city, such as 'San Francisco'.")
     state: str = Field(description="The state, such as 'CA'.")
     country: str = Field(description="The country, such as 'USA'.")
-    zip: str = Field(description="The zip code, such as '12345'.")
+    zip: Zip = Field(description="The zip code, such as '12345'.")
 
     def as_record(self) -> Record:
         """The address object in the tools' key order: address1, address2, city, state, ..."""

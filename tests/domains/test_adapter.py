@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -294,6 +295,100 @@ def test_a_string_that_looks_like_code_is_just_a_string() -> None:
     assert env.state.get("todos", "t1") == {**TODOS["t1"], "title": code}
     refused = ClassDomain(Counter).environment({}).call("bump", {"by": "1+1"})
     assert "by: Input should be a valid integer" in refused.output
+
+
+# -- argument types: exact JSON types, as every tool judges them ------------------------------
+
+
+class Size(Enum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+class Ledger:
+    """Amounts in several shapes."""
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+
+    def add(self, amount: float, count: int = 1, note: str = "") -> list[Any]:
+        """Record an amount."""
+        self.entries.append([amount, count, note])
+        return self.entries
+
+    def add_all(self, amounts: list[float], scale: float | None = None) -> list[Any]:
+        """Record several amounts."""
+        self.entries.append([amounts, scale])
+        return self.entries
+
+    def mark(self, point: tuple[int, int], on: date, size: Size) -> list[Any]:
+        """Record a point on a day."""
+        self.entries.append([list(point), on.isoformat(), size.value])
+        return self.entries
+
+
+def _ledger() -> Environment:
+    return ClassDomain(Ledger).environment({}).fork()
+
+
+@pytest.mark.parametrize("count", ["3", 3.0, True, None])
+def test_an_int_parameter_refuses_strings_floats_and_bools(count: Any) -> None:
+    env = _ledger()
+    result = env.call("add", {"amount": 1, "count": count})
+    assert (
+        result.output == "Error: invalid arguments for add: count: Input should be a valid integer"
+    )
+    assert env.diff() == []
+
+
+@pytest.mark.parametrize("amount", [2, 2.5, 0.0])
+def test_a_float_parameter_keeps_an_int_an_int_and_a_float_a_float(amount: Any) -> None:
+    env = _ledger()
+    assert env.call("add", {"amount": amount}).ok
+    stored = env.state.get("_attributes", "entries")["value"][0][0]  # type: ignore[index]
+    assert (stored, type(stored)) == (amount, type(amount))
+
+
+@pytest.mark.parametrize("amount", ["2.5", True, [2]])
+def test_a_float_parameter_refuses_anything_but_a_number(amount: Any) -> None:
+    result = _ledger().call("add", {"amount": amount})
+    assert (
+        result.output == "Error: invalid arguments for add: amount: Input should be a valid number"
+    )
+
+
+def test_a_string_parameter_refuses_a_number() -> None:
+    result = _ledger().call("add", {"amount": 1, "note": 5})
+    assert result.output == "Error: invalid arguments for add: note: Input should be a valid string"
+
+
+def test_floats_inside_lists_and_optionals_keep_their_json_types() -> None:
+    env = _ledger()
+    assert env.call("add_all", {"amounts": [1, 2.5], "scale": 3}).value == [[[1, 2.5], 3]]
+    entry = env.state.get("_attributes", "entries")["value"][0]  # type: ignore[index]
+    assert [type(value) for value in entry[0]] == [int, float]
+    assert type(entry[1]) is int
+    refused = env.call("add_all", {"amounts": [1, "2"]})
+    assert refused.output.endswith("amounts.1: Input should be a valid number")
+
+
+def test_a_float_parameter_is_a_number_in_the_schema() -> None:
+    properties = _function(ClassDomain(Ledger), "add_all")["parameters"]["properties"]
+    assert properties["amounts"] == {
+        "type": "array",
+        "items": {"type": "number"},
+    }
+
+
+def test_json_arrays_and_strings_fill_tuples_dates_and_enums_strictly_inside() -> None:
+    env = _ledger()
+    arguments = {"point": [1, 2], "on": "2025-01-31", "size": "small"}
+    assert env.call("mark", arguments).value == [[[1, 2], "2025-01-31", "small"]]
+    refused = env.call("mark", {**arguments, "point": [1, "2"]})
+    assert (
+        refused.output
+        == "Error: invalid arguments for mark: point.1: Input should be a valid integer"
+    )
 
 
 # -- forks and fingerprints -------------------------------------------------------------------

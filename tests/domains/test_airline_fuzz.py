@@ -101,3 +101,32 @@ def test_any_call_sequence_returns_results_and_failed_calls_change_nothing(
 )
 def test_arbitrary_argument_dicts_never_raise(name: str, args: dict[str, Any]) -> None:
     check_arbitrary_call(BASE, name, args)
+
+
+NESTED_FIELDS = {"flight_number", "date", "first_name", "last_name", "dob", "payment_id", "amount"}
+extras = st.dictionaries(
+    st.text(max_size=12).filter(lambda key: key not in NESTED_FIELDS), junk, min_size=1, max_size=3
+)
+
+
+def _with_extras(args: dict[str, Any], draw: st.DrawFn) -> dict[str, Any]:
+    """The same arguments, every object inside a list argument given some unknown keys."""
+    return {
+        name: [{**item, **draw(extras)} if isinstance(item, dict) else item for item in value]
+        if isinstance(value, list)
+        else value
+        for name, value in args.items()
+    }
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(calls, min_size=1, max_size=4), st.data())
+def test_unknown_keys_in_nested_objects_change_no_output_and_no_state(
+    sequence: list[tuple[str, dict[str, Any]]], data: st.DataObject
+) -> None:
+    plain, extended = BASE.fork(), BASE.fork()
+    for name, args in sequence:
+        expected = plain.call(name, args)
+        result = extended.call(name, _with_extras(args, data.draw))
+        assert (result.ok, result.output) == (expected.ok, expected.output)
+        assert extended.fingerprint() == plain.fingerprint()

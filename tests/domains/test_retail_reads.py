@@ -101,7 +101,7 @@ def test_calculate_evaluates_arithmetic_rounded_to_cents(
         ("", "Error: invalid expression: unexpected end"),
         ("(1 + 2", "Error: invalid expression: unexpected end"),
         ("1 + 2)", "Error: invalid expression: unexpected ')'"),
-        ("2 ** 3", "Error: invalid expression: unexpected '*'"),
+        ("2 ** * 3", "Error: invalid expression: unexpected '*'"),
         ("1.2.3", "Error: invalid expression: unexpected '.3'"),
         ("(" * 101 + "1" + ")" * 101, "Error: invalid expression: too deeply nested"),
         ("1" + " + 1" * 5000, "Error: invalid expression: too long"),
