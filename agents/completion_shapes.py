@@ -89,8 +89,9 @@ def split_reasoning(content: str) -> tuple[str | None, str]:
     DeepSeek-R1's does); an unclosed `<think>` makes the whole answer reasoning.
     """
     close = content.find(THINK_CLOSE)
-    stripped = content.lstrip()
-    if stripped.startswith(THINK_OPEN):
+    if close < 0 and THINK_OPEN not in content:
+        return None, content  # most answers: no scan beyond these two
+    if content.lstrip().startswith(THINK_OPEN):
         inner_start = content.index(THINK_OPEN) + len(THINK_OPEN)
         if close < 0:
             return _or_none(content[inner_start:]), ""

@@ -21,7 +21,7 @@ from agents.assistant import is_refusal, parse_call
 from agents.blueprint import ProposedBlueprint
 from agents.committee import Review
 from agents.gateway import ModelGateway
-from agents.structured import create_structured
+from agents.structured import StructuredOutputError, create_structured
 from domains.base import Action
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
@@ -357,6 +357,18 @@ async def test_a_review_after_thinking_parses_and_its_raw_answer_has_no_thinking
     assert parsed.value.total == 3 and parsed.value.rationale == "A routine cancellation."
     assert parsed.raw.startswith('{"correctness": 1')
     assert parsed.result.thought is not None and "A draft" in parsed.result.thought
+
+
+async def test_a_refused_structured_answer_is_a_structured_failure_naming_the_refusal(
+    store: Store,
+) -> None:
+    async with (
+        serve_fixtures("openai_refusal") as server,
+        ModelGateway(_config(server.base_url, "native"), store, RUN_ID) as gateway,
+    ):
+        with pytest.raises(StructuredOutputError, match="the model refused: I'm sorry") as raised:
+            await create_structured(gateway, "m", ASK, Review)
+    assert raised.value.raw == "I'm sorry, I can't assist with that request."
 
 
 async def test_a_truncated_structured_answer_is_retried(store: Store, client: str) -> None:
