@@ -58,10 +58,11 @@ def normalise(result: CreateResult, *, tools_offered: bool, salt: str = "") -> C
     update: dict[str, object] = {"content": text, "thought": thought}
     if tools_offered and "<tool_call>" in text:
         calls, beside = hermes_calls(text, salt)
+        cut = result.finish_reason == "length"  # still a cut-off answer, to be retried
         update = {
             "content": calls,
             "thought": join_text(thought, beside),
-            "finish_reason": "function_calls",
+            "finish_reason": "length" if cut else "function_calls",
         }
     if update["content"] == content and update["thought"] == result.thought:
         return result

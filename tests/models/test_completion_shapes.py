@@ -109,6 +109,12 @@ def test_hermes_blocks_count_only_when_tools_were_offered() -> None:
     assert [c.name for c in offered.content if isinstance(c, FunctionCall)] == ["a"]
 
 
+def test_a_cut_off_hermes_answer_stays_cut_off() -> None:
+    text = '<tool_call>{"name": "a", "arguments": {"x": '
+    result = normalise(_result(text, "length"), tools_offered=True)
+    assert isinstance(result.content, list) and unusable_reason(result) == TRUNCATED
+
+
 def test_existing_thought_comes_before_the_thinking_in_the_content() -> None:
     result = normalise(_result("<think>b</think>c", thought="a"), tools_offered=False)
     assert (result.content, result.thought) == ("c", "a\n\nb")
