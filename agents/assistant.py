@@ -3,6 +3,11 @@
 Each turn loops model -> tool calls run on the episode's environment -> results -> model,
 until the model answers in text. Tool errors go back to the model as error results, never as
 exceptions; the loop is bounded by `max_tool_steps` model calls that ask for tools.
+
+The domain policies allow one tool call at a time. When a model asks for several in one
+message (parallel tool calls), only the first runs by default; every other call of that
+message is answered with `NOT_RUN`, an error result, so each call id has its answer and the
+model can ask again. `sequential_calls=False` runs them all, in order.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from agents.scenario import ScenarioJSON, SimScenario, scenario_json
 from agents.transcript import ChatMessage, EndReason, ToolCall, Transcript
 from domains.base import Domain
 from domains.environment import ERROR_PREFIX, Environment
+
+NOT_RUN = f"{ERROR_PREFIX}one tool call at a time; this call was not run"
+"""The result of a call after the first in one message, when calls run one at a time."""
 
 _REFUSAL = re.compile(
     r"^\W*(i'?m sorry,?\s*(but\s*)?)?i\s+(can(?:no|')t|cannot|am unable to|won'?t)\s+"
@@ -129,6 +137,7 @@ class Assistant:
     timeout_s: float
     max_tool_steps: int = 10
     transfer_tools: Collection[str] = ("transfer_to_human_agents",)
+    sequential_calls: bool = True
     _calls: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -147,12 +156,19 @@ class Assistant:
             )
             if isinstance(result.content, str):
                 text = result.content.strip()
-                transcript.messages.append(ChatMessage(role="assistant", content=text))
+                transcript.messages.append(
+                    ChatMessage(role="assistant", content=text, reasoning=result.thought)
+                )
                 return AssistantReply("refusal" if is_refusal(result) else None)
             calls = [self._parse(call) for call in result.content]
-            transcript.messages.append(ChatMessage(role="assistant", tool_calls=calls))
+            transcript.messages.append(
+                ChatMessage(role="assistant", tool_calls=calls, reasoning=result.thought)
+            )
             transferred = False
-            for call in calls:
+            for index, call in enumerate(calls):
+                if index and self.sequential_calls:
+                    transcript.messages.append(_not_run(call))
+                    continue
                 outcome = self._execute(call)
                 transcript.messages.append(outcome)
                 transferred |= call.name in self.transfer_tools and not outcome.is_error
@@ -176,3 +192,9 @@ class Assistant:
         return ChatMessage(
             role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
         )
+
+
+def _not_run(call: ToolCall) -> ChatMessage:
+    return ChatMessage(
+        role="tool", content=NOT_RUN, tool_call_id=call.id, name=call.name, is_error=True
+    )

@@ -30,6 +30,7 @@ from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, 
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
 
+from agents.completion_shapes import UnusableAnswer, normalise, unusable_reason
 from agents.http11 import HttpConnectError, HttpProtocolError, HttpStatusError
 from agents.key_filter import KeyFilter
 from agents.models import build_clients, endpoint, request_identity
@@ -382,19 +383,30 @@ class ModelGateway:
         json_output: JsonOutput,
         args: dict[str, Any],
     ) -> SimOutcome:
+        """One attempt, its result in the shape every role expects (see `completion_shapes`).
+
+        Raises UnusableAnswer for a truncated or empty answer (`classify` retries it).
+        """
         client = target.next_client()
         if isinstance(client, SimulatedChatCompletionClient):
-            return client.play(
+            outcome = client.play(
                 messages, tools=tools, json_output=json_output, extra_create_args=args
             )
-        result = await client.create(
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=args,
-        )
-        return SimOutcome(result, ())
+        else:
+            result = await client.create(
+                messages,
+                tools=tools,
+                tool_choice=tool_choice,
+                json_output=json_output,
+                extra_create_args=args,
+            )
+            outcome = SimOutcome(result, ())
+        # Hermes call ids hash the message count: it tells a conversation's requests apart.
+        result = normalise(outcome.result, tools_offered=bool(tools), salt=str(len(messages)))
+        reason = unusable_reason(result)
+        if reason is not None:
+            raise UnusableAnswer(target.endpoint, reason)
+        return outcome if result is outcome.result else SimOutcome(result, outcome.faults)
 
     def _backoff(self, config: ModelConfig, attempt: int, retry_after: float | None) -> float:
         """Exponential in the attempt, jittered to half..full, at least a server's Retry-After."""
@@ -531,6 +543,8 @@ def classify(exc: BaseException) -> tuple[bool, str, float | None]:
         return True, _safe(f"malformed response: {exc}"), None
     if isinstance(exc, openai.APIResponseValidationError):
         return True, _safe(f"malformed response: {exc}"), None
+    if isinstance(exc, UnusableAnswer):
+        return True, exc.reason, None
     if isinstance(exc, HttpStatusError):
         return _status(exc.status, exc.message, exc.retry_after)
     if isinstance(exc, openai.APIStatusError):

@@ -27,6 +27,7 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
+from agents.completion_shapes import join_text
 from agents.http11 import HttpProtocolError
 
 ToolChoice = Tool | Literal["auto", "required", "none"]
@@ -172,8 +173,11 @@ def wire_tool(schema: ToolSchema) -> dict[str, Any]:
 def parse_completion(payload: bytes) -> CreateResult:
     """A `chat.completion` answer as a CreateResult; HttpProtocolError when it is not one.
 
-    Like autogen-ext: tool calls win over text (any text becomes the thought), and a
-    `reasoning_content` field becomes the thought of a text answer.
+    Like autogen-ext, tool calls win over text. Unlike it, every server's reasoning field
+    (`reasoning_content`, or `reasoning` as vLLM now and Ollama name it) becomes the
+    thought, tool calls or not, followed by any text beside the tool calls; a `refusal`
+    (OpenAI) becomes the text of a `content_filter` stop, so callers see one refusal signal;
+    and a `length` stop stays one even beside tool calls, so the gateway retries it.
     """
     try:
         data = orjson.loads(payload)
@@ -181,16 +185,19 @@ def parse_completion(payload: bytes) -> CreateResult:
         message = choice["message"]
         usage = data.get("usage") or {}
         tool_calls = message.get("tool_calls")
+        finish: FinishReasons = _FINISH.get(str(choice.get("finish_reason")).lower(), "unknown")
+        reasoning = _text(message.get("reasoning_content")) or _text(message.get("reasoning"))
         thought: str | None
         content: str | list[FunctionCall]
         if tool_calls:
             content = [_function_call(call) for call in tool_calls]
-            thought = message.get("content") or None
-            finish: FinishReasons = "function_calls"
+            thought = join_text(reasoning, _text(message.get("content")))
+            finish = "length" if finish == "length" else "function_calls"
+        elif message.get("refusal"):
+            content, thought, finish = str(message["refusal"]), reasoning, "content_filter"
         else:
             content = message.get("content") or ""
-            thought = message.get("reasoning_content")
-            finish = _FINISH.get(str(choice.get("finish_reason")).lower(), "unknown")
+            thought = reasoning or None
         return CreateResult(
             finish_reason=finish,
             content=content,
@@ -205,11 +212,16 @@ def parse_completion(payload: bytes) -> CreateResult:
         raise HttpProtocolError(f"not a chat completion: {type(exc).__name__}: {exc}") from exc
 
 
+def _text(value: Any) -> str | None:
+    """A text field's value; anything else (a field a server fills its own way) is None."""
+    return value if isinstance(value, str) else None
+
+
 def _function_call(call: Mapping[str, Any]) -> FunctionCall:
     function = call["function"]
     arguments = function.get("arguments") or "{}"
     if not isinstance(arguments, str):
-        arguments = json.dumps(arguments)
+        arguments = json.dumps(arguments, ensure_ascii=False)  # a server that sent an object
     return FunctionCall(id=str(call.get("id") or ""), name=function["name"], arguments=arguments)
 
 

@@ -74,6 +74,8 @@ async def create_structured(
     if not isinstance(result.content, str):
         raise StructuredOutputError(target, "expected a JSON answer, got tool calls", "")
     raw = result.content
+    if result.finish_reason == "content_filter":
+        raise StructuredOutputError(target, f"the model refused: {raw[:200]}", raw)
     return Parsed(parse_structured(raw, schema, endpoint=target), raw, result.usage, result)
 
 

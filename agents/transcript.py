@@ -33,7 +33,11 @@ class ToolCall:
 
 @dataclass(slots=True)
 class ChatMessage:
-    """A user or assistant message, or a tool result (`tool_call_id`, `name`, `is_error`)."""
+    """A user or assistant message, or a tool result (`tool_call_id`, `name`, `is_error`).
+
+    An assistant message's `reasoning` is what the model wrote that is not its reply (its
+    thinking, text beside its tool calls): never part of the dialogue, exported on request.
+    """
 
     role: ChatRole
     content: str = ""
@@ -41,6 +45,7 @@ class ChatMessage:
     tool_call_id: str | None = None
     name: str | None = None
     is_error: bool = False
+    reasoning: str | None = None
 
 
 class Candidate(BaseModel):
@@ -73,7 +78,7 @@ class Transcript(BaseModel):
     policy_notes: list[str] = Field(default_factory=list)
 
     def assistant_texts(self) -> list[str]:
-        """What the assistant said to the user (tool calls and results left out)."""
+        """What the assistant said to the user (tool calls, results and reasoning left out)."""
         return [m.content for m in self.messages if m.role == "assistant" and m.content]
 
     def tool_calls(self) -> list[ToolCall]:

@@ -86,15 +86,19 @@ async def export_stored_run(
     format_name: str,
     destination: Path,
     include_rejected: bool = False,
+    include_reasoning: bool = False,
 ) -> int:
-    """Export a run in `format_name` to `destination`; return how many records were written."""
+    """Export a run in `format_name` to `destination`; return how many records were written.
+
+    `include_reasoning` adds the assistant's reasoning where the format can carry it.
+    """
     try:
         exporter = loaded.extensions.exporters.get(format_name)
     except RegistryError as exc:
         raise ExportError(str(exc)) from None
     async with Store.open(store_file) as store:
         run = await stored_run(store_file, loaded.playbook.run_id)
-        source = ExportSource(store, run, loaded.playbook)
+        source = ExportSource(store, run, loaded.playbook, include_reasoning=include_reasoning)
         return await export_run(source, exporter, destination, include_rejected=include_rejected)
 
 

@@ -33,11 +33,15 @@ def _package_version() -> str:
 
 @dataclass(frozen=True)
 class ExportSource:
-    """The run being exported: its store, its record and its playbook."""
+    """The run being exported: its store, its record and its playbook.
+
+    `include_reasoning` asks formats that can carry the model's reasoning to include it.
+    """
 
     store: Store
     run: RunRecord
     playbook: Playbook
+    include_reasoning: bool = False
 
     def metadata(self) -> dict[str, Any]:
         """Provenance carried by every export: which run, playbook, models and seed."""

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, help="sharegpt | openai | tau | hf | ...")
     export.add_argument("--out", help="output path (default: <run dir>/export/<format>.<ext>)")
     export.add_argument("--include-rejected", action="store_true", help="rejected items too")
+    export.add_argument(
+        "--include-reasoning",
+        action="store_true",
+        help="openai, sharegpt, hf: the assistant's reasoning beside its messages",
+    )
     export.add_argument("--run-id", help="which run in the store (default: latest)")
 
     report = sub.add_parser("report", help="write report.html and plots for a run")
@@ -148,8 +153,15 @@ def _export(args: argparse.Namespace) -> int:
         name = "report" if format_name == "report" else f"export/{format_name}{exporter.suffix}"
         destination = store_file.parent / name
     include_rejected = bool(getattr(args, "include_rejected", False))
+    include_reasoning = bool(getattr(args, "include_reasoning", False))
     count = run_on_loop(
-        export_stored_run, loaded, store_file, format_name, destination, include_rejected
+        export_stored_run,
+        loaded,
+        store_file,
+        format_name,
+        destination,
+        include_rejected,
+        include_reasoning,
     )
     print(f"wrote {count} records as {format_name} -> {destination}")
     return 0

@@ -50,8 +50,14 @@ async def _write_jsonl(out: Path, rows: list[dict[str, Any]]) -> int:
     return await anyio.to_thread.run_sync(_write_jsonl_sync, out, rows)
 
 
-def sharegpt_turns(messages: list[ChatMessage]) -> list[dict[str, str]]:
-    """human / gpt / function_call (JSON {name, arguments}) / observation turns, in order."""
+def sharegpt_turns(
+    messages: list[ChatMessage], *, include_reasoning: bool = False
+) -> list[dict[str, str]]:
+    """human / gpt / function_call (JSON {name, arguments}) / observation turns, in order.
+
+    With `include_reasoning`, the first turn of an assistant message that has reasoning
+    carries it as `reasoning`.
+    """
     turns: list[dict[str, str]] = []
     for message in messages:
         if message.role == "user":
@@ -59,59 +65,74 @@ def sharegpt_turns(messages: list[ChatMessage]) -> list[dict[str, str]]:
         elif message.role == "tool":
             turns.append({"from": "observation", "value": message.content})
         else:
+            first = len(turns)
             if message.content:
                 turns.append({"from": "gpt", "value": message.content})
             for call in message.tool_calls:
                 value = json.dumps({"name": call.name, "arguments": call.arguments})
                 turns.append({"from": "function_call", "value": value})
+            if include_reasoning and message.reasoning and len(turns) > first:
+                turns[first]["reasoning"] = message.reasoning
     return turns
 
 
 def sharegpt_record(source: ExportSource, record: TrajectoryRecord) -> dict[str, Any]:
     transcript = record.transcript
     return {
-        "conversations": sharegpt_turns(transcript.messages),
+        "conversations": sharegpt_turns(
+            transcript.messages, include_reasoning=source.include_reasoning
+        ),
         "tools": json.dumps(_function_schemas(transcript.tools)),
         "system": transcript.system,
         "metadata": _metadata(source, record),
     }
 
 
-def openai_messages(system: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
-    """system/user/assistant (with `tool_calls`)/tool (with `tool_call_id`) messages."""
+def openai_messages(
+    system: str, messages: list[ChatMessage], *, include_reasoning: bool = False
+) -> list[dict[str, Any]]:
+    """system/user/assistant (with `tool_calls`)/tool (with `tool_call_id`) messages.
+
+    With `include_reasoning`, an assistant message that has reasoning carries it as
+    `reasoning_content` (the field vLLM and DeepSeek answer with).
+    """
     out: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for message in messages:
         if message.role == "tool":
             out.append(
                 {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
             )
-        elif message.role == "assistant" and message.tool_calls:
-            out.append(
-                {
-                    "role": "assistant",
-                    "content": message.content or None,
-                    "tool_calls": [
-                        {
-                            "id": call.id,
-                            "type": "function",
-                            "function": {
-                                "name": call.name,
-                                "arguments": json.dumps(call.arguments),
-                            },
-                        }
-                        for call in message.tool_calls
-                    ],
-                }
-            )
+            continue
+        if message.role == "assistant" and message.tool_calls:
+            wire: dict[str, Any] = {
+                "role": "assistant",
+                "content": message.content or None,
+                "tool_calls": [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {
+                            "name": call.name,
+                            "arguments": json.dumps(call.arguments),
+                        },
+                    }
+                    for call in message.tool_calls
+                ],
+            }
         else:
-            out.append({"role": message.role, "content": message.content})
+            wire = {"role": message.role, "content": message.content}
+        if include_reasoning and message.reasoning:
+            wire["reasoning_content"] = message.reasoning
+        out.append(wire)
     return out
 
 
 def openai_record(source: ExportSource, record: TrajectoryRecord) -> dict[str, Any]:
     transcript = record.transcript
     return {
-        "messages": openai_messages(transcript.system, transcript.messages),
+        "messages": openai_messages(
+            transcript.system, transcript.messages, include_reasoning=source.include_reasoning
+        ),
         "tools": [
             {"type": "function", "function": schema}
             for schema in _function_schemas(transcript.tools)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from domains.registry import resolve_domain
@@ -132,3 +135,47 @@ async def test_the_report_has_every_plot(
         assert (out / f"{name}.png").stat().st_size > 1000
         assert f'src="{name}.png"' in html
     assert "SIMULATED" in html
+
+
+def _give_reasoning(store_path: Path, reasoning: str) -> None:
+    """Give every stored assistant message of every trajectory `reasoning`, as a real model's
+    would have (the simulated one has none)."""
+    with sqlite3.connect(store_path) as db:
+        rows = db.execute("SELECT rowid, payload_json FROM results WHERE kind='trajectory'")
+        for rowid, payload_json in rows.fetchall():
+            payload = json.loads(payload_json)
+            for message in payload["messages"]:
+                if message["role"] == "assistant":
+                    message["reasoning"] = reasoning
+            db.execute(
+                "UPDATE results SET payload_json=? WHERE rowid=?", (json.dumps(payload), rowid)
+            )
+
+
+@pytest.mark.parametrize("fmt", ["openai", "sharegpt"])
+async def test_reasoning_is_exported_only_with_include_reasoning(
+    run: tuple[LoadedPlaybook, RunSummary], tmp_path: Path, fmt: str
+) -> None:
+    _, summary = run
+    store_path = Path(summary.store_path)
+    _give_reasoning(store_path, "Checking the policy first.")
+    plain, shown = tmp_path / "plain.jsonl", tmp_path / "shown.jsonl"
+    assert await _export(run, fmt, plain) == 9
+    cli = [sys.executable, "-m", "runtime.run", "export", str(store_path), "--format", fmt]
+    done = await anyio.run_process([*cli, "--out", str(shown), "--include-reasoning"])
+    assert done.returncode == 0
+    assert "Checking the policy" not in plain.read_text()
+    rows = _jsonl(shown)
+    assert len(rows) == 9
+    if fmt == "openai":
+        for row in rows:
+            for message in row["messages"]:
+                has = message.get("reasoning_content") == "Checking the policy first."
+                assert has == (message["role"] == "assistant")
+        return
+    for row in rows:
+        # the first turn of each assistant message carries it (here: its text or its one call)
+        turns = row["conversations"]
+        said = [turn for turn in turns if turn["from"] in {"gpt", "function_call"}]
+        assert said and all(turn["reasoning"] == "Checking the policy first." for turn in said)
+        assert all("reasoning" not in turn for turn in turns if turn not in said)

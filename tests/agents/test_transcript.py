@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from agents.transcript import ChatMessage, ToolCall, Transcript
 
 USER = ChatMessage(role="user", content="Can I borrow b2?")
-TEXT = ChatMessage(role="assistant", content="Borrow b2?")
+TEXT = ChatMessage(role="assistant", content="Borrow b2?", reasoning="b2 is on the shelf.")
 CALLS = ChatMessage(
     role="assistant",
     tool_calls=[
@@ -32,6 +32,7 @@ EXPECTED: list[dict[str, Any]] = [
         "tool_call_id": None,
         "name": None,
         "is_error": False,
+        "reasoning": None,
     },
     {
         "role": "assistant",
@@ -40,6 +41,7 @@ EXPECTED: list[dict[str, Any]] = [
         "tool_call_id": None,
         "name": None,
         "is_error": False,
+        "reasoning": "b2 is on the shelf.",
     },
     {
         "role": "assistant",
@@ -61,6 +63,7 @@ EXPECTED: list[dict[str, Any]] = [
         "tool_call_id": None,
         "name": None,
         "is_error": False,
+        "reasoning": None,
     },
     {
         "role": "tool",
@@ -69,6 +72,7 @@ EXPECTED: list[dict[str, Any]] = [
         "tool_call_id": "c1",
         "name": "get_book",
         "is_error": True,
+        "reasoning": None,
     },
 ]
 
@@ -96,7 +100,7 @@ def test_messages_round_trip_through_json_in_their_stored_shape() -> None:
     assert all(type(c) is ToolCall for c in loaded.messages[2].tool_calls)
     assert Transcript.model_validate(json.loads(text)) == transcript
     assert loaded.tool_calls() == CALLS.tool_calls
-    assert loaded.assistant_texts() == ["Borrow b2?"]
+    assert loaded.assistant_texts() == ["Borrow b2?"]  # the reasoning is not said
 
 
 def test_a_message_with_only_a_role_gets_every_default() -> None:
