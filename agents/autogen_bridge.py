@@ -11,7 +11,7 @@ the conversation has ended (stop token, transfer, refusal, tool loop, failed mod
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,9 +32,7 @@ from agents.autogen_adapters import AutogenAssistant
 from agents.conversation import AssistantRole
 from agents.human import OPENING, HumanSimulator
 from agents.scenario import STOP_TOKEN
-from agents.trajectory_policy import unconfirmed_writes
 from agents.transcript import ChatMessage, EndReason, Transcript
-from domains.base import name_words
 from runtime.errors import ModelError
 
 __all__ = ["AssistantChatAgent", "HumanChatAgent", "TeamTranscript"]
@@ -94,16 +92,11 @@ class TeamTranscript:
         """An autogen termination condition that fires once the conversation has ended."""
         return FunctionalTermination(lambda _messages: self.ended)
 
-    def finish(self, write_tools: Collection[str]) -> Transcript:
-        """The finished transcript: `max_turns` if nothing else ended it, confirmation notes."""
+    def finish(self) -> Transcript:
+        """The finished transcript (`max_turns` if nothing else ended it); judge it with
+        `agents.verify` and `agents.trajectory_policy` like any other."""
         self.end("max_turns")
-        transcript = self.transcript
-        writes = set(write_tools)
-        transcript.policy_notes = unconfirmed_writes(
-            transcript.messages, lambda tool: name_words(tool) if tool in writes else None
-        )
-        transcript.confirmations_ok = not transcript.policy_notes
-        return transcript
+        return self.transcript
 
     def reset(self) -> None:
         """Forget the conversation (the environment fork is not reset: use a fresh one)."""

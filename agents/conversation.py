@@ -58,7 +58,6 @@ async def converse(
         tools=list(assistant.tools),
         messages=[],
         best_of=[],
-        policy_notes=[],
     )
     transcript.end, transcript.error = await _alternate(human, assistant, limits, transcript)
     return transcript

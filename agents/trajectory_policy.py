@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.assistant import NOT_RUN
 from agents.transcript import ChatMessage, ToolCall
 from agents.verify import normalize_text, output_mentioned
 from domains.base import TRANSFER_TOOLS, Domain, Ending
@@ -37,8 +38,6 @@ _NEGATIVE = re.compile(
 )
 _NON_TARGET_KEYS = frozenset({"user_id", "payment_id", "payment_method_id"})
 _WORD = re.compile(r"[a-z]+")
-NOT_RUN = "this call was not run"
-"""How a tool result says the environment never saw the call (see `agents.assistant`)."""
 
 
 def is_affirmative(text: str) -> bool:
@@ -156,7 +155,7 @@ def executed_calls(messages: Sequence[ChatMessage]) -> list[ToolCall]:
             result = results.get(call.id)
             if call.invalid_arguments is not None or result is None:
                 continue
-            if result.is_error and NOT_RUN in result.content:
+            if result.is_error and result.content == NOT_RUN:
                 continue
             calls.append(call)
     return calls

@@ -196,6 +196,7 @@ class ConverseStep(AgentStep):
             timeout_s=timeout,
             max_tool_steps=params.max_tool_steps,
             transfer_tools=tuple(params.transfer_tools),
+            sequential_calls=self.handle.domain.sequential_tool_calls,
         )
 
     def _human(

@@ -74,8 +74,6 @@ class Transcript(BaseModel):
     end: EndReason | None = None
     error: str = ""
     best_of: list[BestOfTurn] = Field(default_factory=list)
-    confirmations_ok: bool = True
-    policy_notes: list[str] = Field(default_factory=list)
 
     def assistant_texts(self) -> list[str]:
         """What the assistant said to the user (tool calls, results and reasoning left out)."""

@@ -31,6 +31,7 @@ from agents.dialogue_script import assistant_script, human_script
 from agents.gateway import CallContext, ModelGateway
 from agents.human import HumanSimulator
 from agents.resources import Templates
+from agents.trajectory_policy import trajectory_violations
 from agents.verify import verify_trajectory
 from domains.environment import Environment
 from domains.registry import resolve_domain
@@ -117,7 +118,14 @@ async def main(task_index: int = 7, store_dir: Path | None = None) -> bool:
         elif isinstance(message, ToolCallRequestEvent):
             for call in message.content:
                 print(f"{'tool call':>9}: {call.name}({call.arguments})")
-    transcript = shared.finish(writes)
+    transcript = shared.finish()
+    violations = trajectory_violations(
+        domain,
+        base,
+        transcript.messages,
+        subject=task.user_id,
+        expected=task.resolved_ending(writes),
+    )
     verdict = verify_trajectory(
         base,
         task.actions,
@@ -126,15 +134,18 @@ async def main(task_index: int = 7, store_dir: Path | None = None) -> bool:
         transcript.assistant_texts(),
         end=transcript.end,
         endings=("stop", "transfer"),
+        expected=task.resolved_ending(writes),
+        violations=violations,
     )
     print(f"team stopped: {result.stop_reason}")
     print(
         f"transcript: {len(transcript.messages)} messages, {transcript.turns} user turns, "
-        f"ended by {transcript.end}, confirmations ok: {transcript.confirmations_ok}"
+        f"ended by {transcript.end}, follows the policy: {verdict.policy_ok}"
     )
     print(
         f"verdict: {'accepted' if verdict.accepted else 'rejected'} "
-        f"(state_ok={verdict.state_ok}, outputs_ok={verdict.outputs_ok})"
+        f"(policy_ok={verdict.policy_ok}, state_ok={verdict.state_ok}, "
+        f"outputs_ok={verdict.outputs_ok})"
     )
     for reason in verdict.reasons:
         print(f"  reason: {reason}")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from airline_fixtures import ANN, ANN_CARD, ANN_ME, BEN, BOB, airline_env
 
+from agents.assistant import NOT_RUN
 from agents.trajectory_policy import is_affirmative, trajectory_violations, unconfirmed_writes
 from agents.transcript import ChatMessage, ToolCall
 from domains.airline import AirlineDomain
@@ -239,3 +240,21 @@ def test_a_transfer_is_allowed_only_when_the_task_is_one() -> None:
     assert dialogue.violations(expected="transfer") == []
     [violation] = dialogue.violations(expected="act")
     assert violation.startswith("transfer_not_allowed: transfer_to_human_agents")
+
+
+def test_a_call_the_assistant_did_not_run_is_not_judged_by_the_rules() -> None:
+    dialogue = Dialogue(airline_env()).user("I'm Bob Ng, bob_ng_2002. Cancel CCC333 please.")
+    dialogue.call("get_user_details", user_id=BOB)
+    first = ToolCall(
+        id="c1", name="get_reservation_details", arguments={"reservation_id": "CCC333"}
+    )
+    second = ToolCall(id="c2", name="cancel_reservation", arguments={"reservation_id": "CCC333"})
+    dialogue.messages += [
+        ChatMessage(role="assistant", tool_calls=[first, second]),
+        ChatMessage(role="tool", content="{}", tool_call_id="c1", name=first.name),
+        ChatMessage(
+            role="tool", content=NOT_RUN, tool_call_id="c2", name=second.name, is_error=True
+        ),
+    ]
+    violations = dialogue.violations(subject=BOB)
+    assert [v.split(":")[0] for v in violations] == ["unconfirmed_write", "parallel_calls"]

@@ -203,7 +203,7 @@ async def test_a_team_of_our_agents_records_what_converse_records(
     shared = TeamTranscript.for_assistant(assistant)
     agents = [HumanChatAgent(_human(gateway), shared), AssistantChatAgent(assistant, shared)]
     result = await _team(shared, *(agents if human_first else agents[::-1])).run()
-    transcript = shared.finish(WRITES)
+    transcript = shared.finish()
     assert transcript.model_dump() == expected.model_dump()
     said = transcript.assistant_texts()
     assert verify_trajectory(base, BORROW.actions, BORROW.outputs, env, said).accepted
@@ -221,8 +221,8 @@ async def test_a_team_with_an_autogen_assistant_inside_our_adapter_verifies(
         shared, AssistantChatAgent(assistant, shared), HumanChatAgent(_human(gateway), shared)
     )
     await team.run()
-    transcript = shared.finish(WRITES)
-    assert transcript.end == "stop" and transcript.confirmations_ok
+    transcript = shared.finish()
+    assert transcript.end == "stop"
     said = transcript.assistant_texts()
     assert verify_trajectory(base, BORROW.actions, BORROW.outputs, env, said).accepted
 
@@ -252,7 +252,7 @@ async def test_a_failed_human_model_call_ends_the_team_as_an_error(
     assistant = _ours(gateway, DOMAIN.environment().fork())
     shared = TeamTranscript.for_assistant(assistant)
     await _team(shared, HumanChatAgent(human, shared), AssistantChatAgent(assistant, shared)).run()
-    transcript = shared.finish(WRITES)
+    transcript = shared.finish()
     assert transcript.end == "error"
     assert transcript.error.startswith("human: ")
     assert transcript.messages == []

@@ -92,7 +92,7 @@ async def test_the_autogen_team_example_is_verified_and_accepted(
 ) -> None:
     assert await embed_in_autogen_team.main(7, tmp_path)
     out = capsys.readouterr().out
-    assert "verdict: accepted (state_ok=True, outputs_ok=True)" in out
+    assert "verdict: accepted (policy_ok=True, state_ok=True, outputs_ok=True)" in out
     assert "tool call: modify_pending_order_address" in out
     assert "ended by stop" in out
 
