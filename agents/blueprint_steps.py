@@ -123,6 +123,7 @@ class ValidateStep(_AgentStep):
         if failed is not None:
             return StepOutcome.fail(*failed.reasons, check=failed.check)
         assert blueprint is not None
+        blueprint.ending = blueprint.resolved_ending(self.handle.domain.write_tools())
         blueprint.provenance = Provenance(
             model=self.roster.role("proposer").model,
             attempt=episode.attempt,

@@ -14,7 +14,7 @@ from collections.abc import Collection
 
 from agents.blueprint import Blueprint
 from agents.scenario import SimReply, SimScenario, SimToolCall
-from domains.base import Action
+from domains.base import Action, Ending
 
 _PRONOUNS = [
     (re.compile(r"\byou are\b", re.IGNORECASE), "I am"),
@@ -57,15 +57,24 @@ def describe_action(action: Action) -> str:
     return f"{action.name.replace('_', ' ')} ({details})" if details else action.name
 
 
-def final_answer(outputs: list[str]) -> str:
-    """The assistant's closing message, naming every required output."""
+def final_answer(outputs: list[str], ending: Ending = "act") -> str:
+    """The assistant's closing message, naming every required output (a refusal first says
+    that the policy does not allow the request)."""
+    opening = {
+        "act": "All done.",
+        "answer": "Here is what I found.",
+        "refuse": "I'm sorry, but our policy does not allow that request, so I will not make "
+        "this change.",
+        "transfer": "I am transferring you to a human agent.",
+    }[ending]
     if not outputs:
-        return "All done. Is there anything else I can help you with?"
-    return f"All done. Here are the details you asked for: {'; '.join(outputs)}."
+        return f"{opening} Is there anything else I can help you with?"
+    return f"{opening} Here are the details you asked for: {'; '.join(outputs)}."
 
 
 def assistant_script(blueprint: Blueprint, write_tools: Collection[str], seed: int) -> SimScenario:
-    """The ground-truth calls one at a time, a confirmation before each write, then outputs."""
+    """The ground-truth calls one at a time, a confirmation before each write, then outputs
+    (or, for a task the policy forbids, a refusal)."""
     replies: list[SimReply] = []
     for action in blueprint.actions:
         if action.name in write_tools:
@@ -73,7 +82,8 @@ def assistant_script(blueprint: Blueprint, write_tools: Collection[str], seed: i
             replies.append(SimReply(text=question, confirmation=True))
         call = SimToolCall(name=action.name, arguments=dict(action.kwargs))
         replies.append(SimReply(tool_calls=[call]))
-    replies.append(SimReply(text=final_answer(blueprint.outputs), final=True))
+    ending = blueprint.resolved_ending(write_tools)
+    replies.append(SimReply(text=final_answer(blueprint.outputs, ending), final=True))
     return SimScenario(role="assistant", seed=seed, replies=replies)
 
 

@@ -38,14 +38,19 @@ def proposer_script(anchor: Task | None, seed: int) -> SimScenario:
 
 def simulated_review(blueprint: Blueprint) -> Review:
     """Completeness: every identifier only the user can know is in the instruction;
-    satisfaction: a question in the instruction comes with outputs."""
+    satisfaction: a question in the instruction comes with outputs (unless the right answer
+    is a refusal or a transfer)."""
     missing = [
         str(value)
         for action in blueprint.actions
         for key, value in action.kwargs.items()
         if key in _STATED_KEYS and isinstance(value, str) and value not in blueprint.instruction
     ]
-    unanswered = bool(_QUESTION.search(blueprint.instruction)) and not blueprint.outputs
+    unanswered = (
+        blueprint.ending not in ("refuse", "transfer")
+        and bool(_QUESTION.search(blueprint.instruction))
+        and not blueprint.outputs
+    )
     rationale = []
     if missing:
         rationale.append(f"the instruction never mentions {', '.join(sorted(set(missing)))}")
@@ -90,7 +95,8 @@ def simulated_final_review(
         if not (named or changed):
             unrequested.append(f"{action.name}: the instruction never asks for it")
     unaddressed = []
-    if _QUESTION.search(blueprint.instruction) and not blueprint.outputs:
+    answers = blueprint.ending not in ("refuse", "transfer")  # those answer with no facts
+    if answers and _QUESTION.search(blueprint.instruction) and not blueprint.outputs:
         unaddressed.append("the user asks for information that no output gives")
     return {
         "aligned": not unrequested and not unaddressed,

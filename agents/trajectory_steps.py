@@ -248,10 +248,12 @@ class ConverseStep(AgentStep):
         self, episode: Episode, transcript: Transcript, human_model: str, assistant_model: str
     ) -> dict[str, Any]:
         models = {"human": human_model, "assistant": assistant_model}
+        blueprint: Blueprint = episode.state["blueprint"]
         return {
             "attempt": episode.attempt,
             "trial": episode.trial,
             "domain": self.handle.domain.name,
+            "ending": blueprint.resolved_ending(self.writes),
             "models": models,
             "simulated": any(self.gateway.is_simulated(m) for m in models.values()),
             **transcript.model_dump(mode="json"),

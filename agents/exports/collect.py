@@ -11,7 +11,7 @@ from agents.trajectory_steps import TRAJECTORY, VERDICT, keep_rule
 from agents.transcript import Transcript
 from runtime.exports import ExportSource
 
-_INFO_KEYS: tuple[str, ...] = ("attempt", "trial", "domain", "models", "simulated")
+_INFO_KEYS: tuple[str, ...] = ("attempt", "trial", "domain", "ending", "models", "simulated")
 
 
 @dataclass

@@ -26,6 +26,7 @@ def _metadata(source: ExportSource, record: TrajectoryRecord) -> dict[str, Any]:
         "simulated": bool(record.info.get("simulated", info["simulated"])),
         "models": json.dumps(record.info.get("models", info["models"]), sort_keys=True),
         "domain": str(record.info.get("domain", "")),
+        "ending": str(record.info.get("ending", "")),
         "phase": record.phase,
         "item_key": record.item_key,
         "accepted": record.status == "accepted",
@@ -180,6 +181,7 @@ class TauExporter:
                     for action in blueprint["actions"]
                 ],
                 "outputs": list(blueprint.get("outputs", [])),
+                **({"ending": blueprint["ending"]} if blueprint.get("ending") else {}),
                 "metadata": {**metadata, "phase": phase, "item_key": key},
             }
             for phase, key, blueprint in await blueprints(source, include_rejected=include_rejected)
