@@ -9,12 +9,16 @@ from domains.environment import Environment
 from domains.retail._checks import can_pay
 from domains.retail.records import Money
 from domains.state import Record
-from domains.task_draft import TaskDraft
+from domains.task_draft import SampledPattern, TaskDraft
 
 REASON_PHRASES = {
     "no longer needed": "you no longer need it",
     "ordered by mistake": "you ordered it by mistake",
 }
+
+
+class RetailPattern(SampledPattern):
+    """A retail task pattern: candidates are order or user ids."""
 
 
 def start(env: Environment, rng: random.Random, user_id: str) -> TaskDraft | None:

@@ -7,14 +7,13 @@ agent needs (order, user or product details), then the write; composite patterns
 from __future__ import annotations
 
 import random
-from abc import abstractmethod
-from typing import Final
 
-from domains.base import Task, TaskPattern
+from domains.base import Task
 from domains.environment import Environment
 from domains.retail._checks import price_difference, refund_method_allowed
 from domains.retail._tasks import (
     REASON_PHRASES,
+    RetailPattern,
     address_kwargs,
     describe_address,
     describe_item,
@@ -30,29 +29,6 @@ from domains.retail._tasks import (
 )
 from domains.retail.generator import random_address
 from domains.retail.records import CANCEL_REASONS
-
-ATTEMPTS: Final = 20
-
-
-class RetailPattern(TaskPattern):
-    """Draw candidates until one yields a task; None when none of a few attempts fits."""
-
-    def instantiate(self, env: Environment, rng: random.Random) -> Task | None:
-        """A task about one of `candidates(env)`, built by `build`."""
-        candidates = self.candidates(env)
-        for _ in range(min(ATTEMPTS, len(candidates))):
-            task = self.build(env, rng, rng.choice(candidates))
-            if task is not None:
-                return task
-        return None
-
-    @abstractmethod
-    def candidates(self, env: Environment) -> list[str]:
-        """Ids (of orders or users) the task could be about."""
-
-    @abstractmethod
-    def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
-        """The task about `key`, or None when it does not fit after all."""
 
 
 class CancelPendingOrder(RetailPattern):
