@@ -31,7 +31,7 @@ def _party(rng: random.Random, user: Record) -> list[Record]:
     return [me, *rng.sample(saved, rng.randint(0, min(2, len(saved))))]
 
 
-def _future_dates(flight: Record, latest: str = "2024-05-30") -> list[str]:
+def future_dates(flight: Record, latest: str = "2024-05-30") -> list[str]:
     """Bookable dates of a flight after the clock's date, up to `latest`."""
     return [
         day
@@ -144,7 +144,7 @@ class BookDirectOneWay(AirlinePattern):
         """User details, direct search, booking."""
         user, draft = env.state.get("users", key), start(env, key)
         flight = rng.choice([flight for _, flight in env.state.items("flights")])
-        dates = _future_dates(flight)
+        dates = future_dates(flight)
         if user is None or draft is None or not dates:
             return None
         day = rng.choice(dates)
@@ -197,7 +197,7 @@ class BookOneStopOneWay(AirlinePattern):
             for f in flights
             if f["origin"] == first["destination"] and f["destination"] != first["origin"]
         ]
-        dates = _future_dates(first, "2024-05-29")
+        dates = future_dates(first, "2024-05-29")
         if user is None or draft is None or not onward or not dates:
             return None
         search = {
@@ -262,7 +262,7 @@ class BookRoundTripSplitPayment(AirlinePattern):
         """User details, a direct search each way, booking with two payments."""
         user, draft = env.state.get("users", key), start(env, key)
         flight = rng.choice([flight for _, flight in env.state.items("flights")])
-        dates = _future_dates(flight, "2024-05-27")
+        dates = future_dates(flight, "2024-05-27")
         if user is None or draft is None or not dates:
             return None
         out_day = rng.choice(dates)

@@ -119,3 +119,41 @@ def bookable(
     if record is None or record["status"] != "available":
         return None
     return record if record["available_seats"][cabin] >= seats else None
+
+
+def opening(env: Environment, key: str) -> tuple[Record, Record, TaskDraft] | None:
+    """The reservation, its owner, and a draft reading both."""
+    reservation = env.state.get("reservations", key)
+    user = env.state.get("users", reservation["user_id"]) if reservation else None
+    draft = start(env, reservation["user_id"]) if reservation else None
+    if reservation is None or user is None or draft is None:
+        return None
+    draft.call("get_reservation_details", reservation_id=key)
+    return reservation, user, draft
+
+
+def trip(reservation: Record) -> str:
+    """`reservation X (a round trip from A to B)`: how a user refers to a booking."""
+    kind = reservation["flight_type"].replace("_", " ")
+    return (
+        f"reservation {reservation['reservation_id']} (a {kind} from "
+        f"{city(reservation['origin'])} to {city(reservation['destination'])})"
+    )
+
+
+def compensation_eligible(env: Environment, reservation: Record) -> bool:
+    """Compensation goes to silver and gold members, insured or business reservations."""
+    user = env.state.get("users", reservation["user_id"])
+    return (
+        (user is not None and user["membership"] in ("silver", "gold"))
+        or reservation["insurance"] == "yes"
+        or reservation["cabin"] == "business"
+    )
+
+
+def disrupted_segment(env: Environment, reservation: Record, status: str) -> Record | None:
+    """The first segment of the reservation with this airline status."""
+    statuses = segment_statuses(env, reservation)
+    return next(
+        (s for s, st in zip(reservation["flights"], statuses, strict=True) if st == status), None
+    )
