@@ -2,6 +2,8 @@
 
 Ground-truth actions follow the tau-bench shape: the identity lookup first, then the reads an
 agent needs (order, user or product details), then the write; composite patterns chain more.
+Patterns whose `ending` is not `act` write nothing: the user asks what the policy forbids
+(refuse), asks for facts (answer), or needs what no tool does (transfer).
 """
 
 from __future__ import annotations
@@ -10,7 +12,19 @@ import random
 
 from domains.base import Task
 from domains.environment import Environment
-from domains.retail._checks import price_difference, refund_method_allowed
+from domains.retail._answers import (
+    GiftCardBalance,
+    OrderStatus,
+    OrderTotal,
+    TransferEmailChange,
+    TransferMissingDelivery,
+)
+from domains.retail._checks import refund_method_allowed
+from domains.retail._refusals import (
+    RefuseCancellationOfShippedOrder,
+    RefuseChangeOfProcessedItems,
+    RefuseRefundToAnotherMethod,
+)
 from domains.retail._tasks import (
     REASON_PHRASES,
     RetailPattern,
@@ -22,13 +36,33 @@ from domains.retail._tasks import (
     order_and_draft,
     order_ids,
     payment_options,
-    pick_swaps,
-    read_products,
     start,
-    swap_goals,
+    swap_task,
 )
 from domains.retail.generator import random_address
 from domains.retail.records import CANCEL_REASONS
+
+__all__ = [
+    "PATTERNS",
+    "CancelOneReturnAnother",
+    "CancelPendingOrder",
+    "ExchangeDeliveredItems",
+    "GiftCardBalance",
+    "ModifyPendingOrderAddress",
+    "ModifyPendingOrderItems",
+    "ModifyPendingOrderPayment",
+    "ModifyUserAddress",
+    "OrderStatus",
+    "OrderTotal",
+    "OrderTotalThenAddress",
+    "RefuseCancellationOfShippedOrder",
+    "RefuseChangeOfProcessedItems",
+    "RefuseRefundToAnotherMethod",
+    "RetailPattern",
+    "ReturnDeliveredItems",
+    "TransferEmailChange",
+    "TransferMissingDelivery",
+]
 
 
 class CancelPendingOrder(RetailPattern):
@@ -71,7 +105,7 @@ class ModifyPendingOrderItems(RetailPattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """Lookup, order details, product details, one modification with every item."""
-        return _swap_task(
+        return swap_task(
             env,
             rng,
             key,
@@ -197,7 +231,7 @@ class ExchangeDeliveredItems(RetailPattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """Lookup, order details, product details, one exchange with every item."""
-        return _swap_task(
+        return swap_task(
             env,
             rng,
             key,
@@ -330,45 +364,12 @@ PATTERNS: tuple[RetailPattern, ...] = (
     ModifyUserAddress(),
     OrderTotalThenAddress(),
     CancelOneReturnAnother(),
+    RefuseRefundToAnotherMethod(),
+    RefuseChangeOfProcessedItems(),
+    RefuseCancellationOfShippedOrder(),
+    TransferMissingDelivery(),
+    TransferEmailChange(),
+    OrderTotal(),
+    OrderStatus(),
+    GiftCardBalance(),
 )
-
-
-def _swap_task(
-    env: Environment,
-    rng: random.Random,
-    key: str,
-    *,
-    tool: str,
-    goal: str,
-    payment: str,
-    round_difference: bool,
-) -> Task | None:
-    """An item swap (modification or exchange) in one call, paid with a method that covers it.
-
-    The exchange tool checks the difference rounded to cents, the modification unrounded.
-    """
-    found = order_and_draft(env, rng, key)
-    swaps = pick_swaps(env, rng, found[0]) if found else None
-    if found is None or swaps is None:
-        return None
-    (order, draft), (old, new) = found, swaps
-    old_ids, new_ids = [item["item_id"] for item in old], [v["item_id"] for v in new]
-    difference = price_difference(env.state, order, old_ids, new_ids)
-    methods = payment_options(
-        env, order["user_id"], round(difference, 2) if round_difference else difference
-    )
-    if not methods:
-        return None
-    method_id, method = rng.choice(methods)
-    draft.goals.append(goal + swap_goals(old, new))
-    draft.goals.append(payment.format(describe_method(method)))
-    draft.call("get_order_details", order_id=key)
-    read_products(draft, old)
-    draft.call(
-        tool,
-        order_id=key,
-        item_ids=old_ids,
-        new_item_ids=new_ids,
-        payment_method_id=method_id,
-    )
-    return draft.task(rng)
