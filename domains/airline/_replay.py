@@ -20,7 +20,7 @@ def text(arguments: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def count(value: Any) -> int | None:
+def integer(value: Any) -> int | None:
     """An integer argument (not a bool), or None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 

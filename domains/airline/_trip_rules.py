@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-from domains.airline._replay import Replay, choices, count, text
+from domains.airline._replay import Replay, choices, integer, text
 from domains.airline.records import FREE_BAGS
 from domains.base import PolicyRule, Violation
 from domains.environment import Environment, ToolResult
@@ -39,8 +39,8 @@ class BagsPaidBeyondAllowance(PolicyRule):
                 continue
             reservation = replay.reservation(text(result.arguments, "reservation_id"))
             user = before.state.get("users", reservation["user_id"]) if reservation else None
-            total = count(result.arguments.get("total_baggages"))
-            nonfree = count(result.arguments.get("nonfree_baggages"))
+            total = integer(result.arguments.get("total_baggages"))
+            nonfree = integer(result.arguments.get("nonfree_baggages"))
             if reservation is None or user is None or total is None or nonfree is None:
                 continue
             cabin, passengers = reservation["cabin"], len(reservation["passengers"])

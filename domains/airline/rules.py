@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from domains.airline._replay import Replay, choices, text
+from domains.airline._replay import Replay, choices, integer, text
 from domains.airline._trip_rules import (
     BagsPaidBeyondAllowance,
     ConnectedItinerary,
@@ -174,9 +174,9 @@ class BookingLimits(PolicyRule):
             if used > limit:
                 problems.append(f"{used} {source.replace('_', ' ')} payments (at most {limit})")
         user = before.state.get("users", text(arguments, "user_id") or "")
-        cabin, total = arguments.get("cabin"), arguments.get("total_baggages")
+        cabin, total = arguments.get("cabin"), integer(arguments.get("total_baggages"))
         allowance = FREE_BAGS[user["membership"]] if user else {}
-        if isinstance(cabin, str) and cabin in allowance and isinstance(total, int):
+        if isinstance(cabin, str) and cabin in allowance and total is not None:
             expected = max(0, total - allowance[cabin] * count)
             if arguments.get("nonfree_baggages") != expected:
                 problems.append(f"nonfree_baggages should be {expected} for {total} bags")
