@@ -19,6 +19,12 @@ PERSONAS: Final = (
     "You are careful and confirm every detail before saying yes.",
 )
 
+INSIST_ONCE: Final = (
+    "If the agent says it is not possible, insist once; then accept it and end the "
+    "conversation without asking for anything else."
+)
+"""How the user of a refusal task takes the refusal."""
+
 
 @dataclass
 class TaskDraft:

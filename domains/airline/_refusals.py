@@ -7,7 +7,6 @@ reservation); the user asks, and insists once, but accepts the refusal in the en
 from __future__ import annotations
 
 import random
-from typing import Final
 
 from domains.airline._tasks import (
     CABIN_WORDS,
@@ -26,11 +25,7 @@ from domains.airline.rules import booked_recently, segment_statuses
 from domains.base import Task
 from domains.environment import Environment
 from domains.state import Record
-
-INSIST: Final = (
-    "If the agent says it is not possible, insist once; then accept it and end the "
-    "conversation without asking for anything else."
-)
+from domains.task_draft import INSIST_ONCE
 
 
 def _refusal(env: Environment, rng: random.Random, key: str, *goals: str) -> Task | None:
@@ -39,7 +34,7 @@ def _refusal(env: Environment, rng: random.Random, key: str, *goals: str) -> Tas
     if found is None:
         return None
     _, _, draft = found
-    draft.goals += [*goals, INSIST]
+    draft.goals += [*goals, INSIST_ONCE]
     return draft.task(rng)
 
 

@@ -7,7 +7,6 @@ order, the user's payment methods); the user asks, insists once, and accepts the
 from __future__ import annotations
 
 import random
-from typing import Final
 
 from domains.base import Task
 from domains.environment import Environment
@@ -22,11 +21,7 @@ from domains.retail._tasks import (
     order_and_draft,
     order_ids,
 )
-
-INSIST: Final = (
-    "If the agent says it is not possible, insist once; then accept it and end the "
-    "conversation without asking for anything else."
-)
+from domains.task_draft import INSIST_ONCE
 
 
 class RefuseRefundToAnotherMethod(RetailPattern):
@@ -62,7 +57,7 @@ class RefuseRefundToAnotherMethod(RetailPattern):
         draft.goals.append(
             f"You want to return the {describe_item(item)} from your delivered order {key}, "
             f"with the refund paid to {describe_method(rng.choice(refused))}, and to no other "
-            f"payment method. {INSIST}"
+            f"payment method. {INSIST_ONCE}"
         )
         draft.call("get_user_details", user_id=order["user_id"])
         draft.call("get_order_details", order_id=key)
@@ -101,7 +96,7 @@ class RefuseChangeOfProcessedItems(RetailPattern):
         variant = rng.choice(variants)
         draft.goals.append(
             f"In your order {key}, you want your {describe_item(item)} changed to the one with "
-            f"{describe_options(variant['options'])} before it ships. {INSIST}"
+            f"{describe_options(variant['options'])} before it ships. {INSIST_ONCE}"
         )
         draft.call("get_order_details", order_id=key)
         return draft.task(rng)
@@ -130,7 +125,7 @@ class RefuseCancellationOfShippedOrder(RetailPattern):
         _, draft = found
         draft.goals.append(
             f"You want your order {key} cancelled because you no longer need it. You do not "
-            f"want to return or exchange anything. {INSIST}"
+            f"want to return or exchange anything. {INSIST_ONCE}"
         )
         draft.call("get_order_details", order_id=key)
         return draft.task(rng)
