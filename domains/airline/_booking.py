@@ -135,6 +135,7 @@ class BookDirectOneWay(AirlinePattern):
     name = "book_direct_one_way"
     description = "book a one-way trip on a direct flight, paid with one method"
     write_tools = ("book_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Every user."""
@@ -182,6 +183,7 @@ class BookOneStopOneWay(AirlinePattern):
     name = "book_one_stop_one_way"
     description = "book a one-way trip with a connection, paid with one method"
     write_tools = ("book_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Every user."""
@@ -248,6 +250,7 @@ class BookRoundTripSplitPayment(AirlinePattern):
     name = "book_round_trip_split_payment"
     description = "book a direct round trip paid with a gift card's balance plus a credit card"
     write_tools = ("book_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Users with a credit card and a gift card holding some money."""

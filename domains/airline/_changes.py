@@ -49,6 +49,7 @@ class CancelReservation(AirlinePattern):
         "or hit by an airline cancellation"
     )
     write_tools = ("cancel_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Active, unflown reservations with a reason the policy accepts."""
@@ -86,6 +87,7 @@ class ChangeFlightDate(AirlinePattern):
     name = "change_flight_date"
     description = "move the last direct flight of a trip one to three days later, same cabin"
     write_tools = ("update_reservation_flights",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming economy or business reservations ending with a direct flight."""
@@ -150,6 +152,7 @@ class ChangeCabin(AirlinePattern):
         "change the cabin of every flight of an upcoming reservation; say the price difference"
     )
     write_tools = ("update_reservation_flights",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming reservations."""
@@ -212,6 +215,7 @@ class AddBaggage(AirlinePattern):
     name = "add_baggage"
     description = "add one to three checked bags to an upcoming reservation"
     write_tools = ("update_reservation_baggages",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming reservations."""
@@ -252,6 +256,7 @@ class ChangePassenger(AirlinePattern):
     name = "change_passenger"
     description = "replace one passenger of an upcoming reservation with another person"
     write_tools = ("update_reservation_passengers",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming reservations."""
@@ -284,6 +289,7 @@ class CompensateCancelledFlight(AirlinePattern):
     name = "compensate_cancelled_flight"
     description = "send an eligible user $100 per passenger for a flight the airline cancelled"
     write_tools = ("send_certificate",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Eligible reservations with a cancelled flight."""
@@ -318,6 +324,7 @@ class CancelDelayedTrip(AirlinePattern):
     name = "cancel_delayed_trip"
     description = "cancel a cancellable trip whose flight is delayed, then send $50 per passenger"
     write_tools = ("cancel_reservation", "send_certificate")
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Unflown, eligible reservations with a delayed flight, recent or in business."""

@@ -71,6 +71,7 @@ class CancelPendingOrder(RetailPattern):
     name = "cancel_pending_order"
     description = "cancel a pending order for one of the two allowed reasons"
     write_tools = ("cancel_pending_order",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -98,6 +99,7 @@ class ModifyPendingOrderItems(RetailPattern):
     name = "modify_pending_order_items"
     description = "swap one or two items of a pending order for other variants, in one call"
     write_tools = ("modify_pending_order_items",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -122,6 +124,7 @@ class ModifyPendingOrderAddress(RetailPattern):
     name = "modify_pending_order_address"
     description = "ship a pending order to a new address"
     write_tools = ("modify_pending_order_address",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -148,6 +151,7 @@ class ModifyPendingOrderPayment(RetailPattern):
     name = "modify_pending_order_payment"
     description = "pay a pending order with another of the user's payment methods"
     write_tools = ("modify_pending_order_payment",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders paid with exactly one payment."""
@@ -183,6 +187,7 @@ class ReturnDeliveredItems(RetailPattern):
         "return some items of a delivered order, refunded to the original method or a gift card"
     )
     write_tools = ("return_delivered_order_items",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Delivered orders."""
@@ -224,6 +229,7 @@ class ExchangeDeliveredItems(RetailPattern):
     name = "exchange_delivered_order_items"
     description = "exchange one or two delivered items for other variants, in one call"
     write_tools = ("exchange_delivered_order_items",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Delivered orders."""
@@ -248,6 +254,7 @@ class ModifyUserAddress(RetailPattern):
     name = "modify_user_address"
     description = "change the user's default address"
     write_tools = ("modify_user_address",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Every user."""
@@ -273,6 +280,7 @@ class OrderTotalThenAddress(RetailPattern):
     name = "order_total_then_address"
     description = "ask what a pending order costs, then change its shipping address"
     write_tools = ("modify_pending_order_address",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -311,6 +319,7 @@ class CancelOneReturnAnother(RetailPattern):
     name = "cancel_one_return_another"
     description = "cancel a pending order and return every item of a delivered one"
     write_tools = ("cancel_pending_order", "return_delivered_order_items")
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Users with both a pending and a delivered order."""

@@ -94,6 +94,10 @@ def test_patterns_cover_every_write_tool() -> None:
     assert len(DOMAIN.patterns) >= 8
 
 
+def test_every_pattern_states_its_ending_itself() -> None:
+    assert [p.name for p in DOMAIN.patterns if "ending" not in vars(type(p))] == []
+
+
 def test_patterns_cover_every_ending() -> None:
     endings = Counter(pattern.ending for pattern in DOMAIN.patterns)
     assert endings == {"act": 9, "refuse": 3, "transfer": 2, "answer": 3}
