@@ -82,6 +82,34 @@ class Task(BaseModel):
             return "transfer"
         return "answer" if self.outputs else "refuse"
 
+    def ending_conflicts(
+        self, write_tools: Collection[str], transfer_tools: Collection[str] = TRANSFER_TOOLS
+    ) -> list[str]:
+        """Why the (resolved) ending contradicts the actions or outputs; empty when it fits.
+
+        act needs a write; answer, refuse and transfer need none; answer needs outputs;
+        transfer needs a transfer call, which answer and refuse must not make.
+        """
+        ending = self.resolved_ending(write_tools, transfer_tools)
+        writes = [(i, a.name) for i, a in enumerate(self.actions) if a.name in write_tools]
+        transfers = [i for i, a in enumerate(self.actions) if a.name in transfer_tools]
+        conflicts: list[str] = []
+        if ending == "act" and not writes:
+            conflicts.append("ending 'act' but no action writes")
+        if ending != "act" and writes:
+            index, name = writes[0]
+            conflicts.append(f"ending {ending!r} but action {index} ({name}) writes")
+        if ending == "answer" and not self.outputs:
+            conflicts.append("ending 'answer' but no outputs (the facts the agent must say)")
+        if ending == "transfer" and not transfers:
+            conflicts.append("ending 'transfer' but no action transfers to a human agent")
+        if ending in ("answer", "refuse") and transfers:
+            conflicts.append(
+                f"ending {ending!r} but action {transfers[0]} transfers to a human agent "
+                "(that ending is 'transfer')"
+            )
+        return conflicts
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -153,6 +181,8 @@ class TaskPattern(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     write_tools: ClassVar[tuple[str, ...]]
+    ending: ClassVar[Ending] = "act"
+    """How the pattern's tasks end (their `Task.ending`): samplers pick patterns by it."""
 
     @abstractmethod
     def instantiate(self, env: Environment, rng: random.Random) -> Task | None:

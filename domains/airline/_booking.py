@@ -31,7 +31,7 @@ def _party(rng: random.Random, user: Record) -> list[Record]:
     return [me, *rng.sample(saved, rng.randint(0, min(2, len(saved))))]
 
 
-def _future_dates(flight: Record, latest: str = "2024-05-30") -> list[str]:
+def future_dates(flight: Record, latest: str = "2024-05-30") -> list[str]:
     """Bookable dates of a flight after the clock's date, up to `latest`."""
     return [
         day
@@ -135,6 +135,7 @@ class BookDirectOneWay(AirlinePattern):
     name = "book_direct_one_way"
     description = "book a one-way trip on a direct flight, paid with one method"
     write_tools = ("book_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Every user."""
@@ -144,7 +145,7 @@ class BookDirectOneWay(AirlinePattern):
         """User details, direct search, booking."""
         user, draft = env.state.get("users", key), start(env, key)
         flight = rng.choice([flight for _, flight in env.state.items("flights")])
-        dates = _future_dates(flight)
+        dates = future_dates(flight)
         if user is None or draft is None or not dates:
             return None
         day = rng.choice(dates)
@@ -182,6 +183,7 @@ class BookOneStopOneWay(AirlinePattern):
     name = "book_one_stop_one_way"
     description = "book a one-way trip with a connection, paid with one method"
     write_tools = ("book_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Every user."""
@@ -197,7 +199,7 @@ class BookOneStopOneWay(AirlinePattern):
             for f in flights
             if f["origin"] == first["destination"] and f["destination"] != first["origin"]
         ]
-        dates = _future_dates(first, "2024-05-29")
+        dates = future_dates(first, "2024-05-29")
         if user is None or draft is None or not onward or not dates:
             return None
         search = {
@@ -248,6 +250,7 @@ class BookRoundTripSplitPayment(AirlinePattern):
     name = "book_round_trip_split_payment"
     description = "book a direct round trip paid with a gift card's balance plus a credit card"
     write_tools = ("book_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Users with a credit card and a gift card holding some money."""
@@ -262,7 +265,7 @@ class BookRoundTripSplitPayment(AirlinePattern):
         """User details, a direct search each way, booking with two payments."""
         user, draft = env.state.get("users", key), start(env, key)
         flight = rng.choice([flight for _, flight in env.state.items("flights")])
-        dates = _future_dates(flight, "2024-05-27")
+        dates = future_dates(flight, "2024-05-27")
         if user is None or draft is None or not dates:
             return None
         out_day = rng.choice(dates)

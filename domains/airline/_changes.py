@@ -12,13 +12,16 @@ from domains.airline._tasks import (
     bookable,
     change_methods,
     city,
+    compensation_eligible,
     describe_method,
     describe_passenger,
+    disrupted_segment,
     flight_choices,
     free_bags,
     hour,
+    opening,
     reservation_ids,
-    start,
+    trip,
     unflown,
     upcoming,
 )
@@ -29,27 +32,6 @@ from domains.airline.writes import BAG_PRICE
 from domains.base import Task
 from domains.environment import Environment
 from domains.state import Record
-from domains.task_draft import TaskDraft
-
-
-def _opening(env: Environment, key: str) -> tuple[Record, Record, TaskDraft] | None:
-    """The reservation, its owner, and a draft reading both."""
-    reservation = env.state.get("reservations", key)
-    user = env.state.get("users", reservation["user_id"]) if reservation else None
-    draft = start(env, reservation["user_id"]) if reservation else None
-    if reservation is None or user is None or draft is None:
-        return None
-    draft.call("get_reservation_details", reservation_id=key)
-    return reservation, user, draft
-
-
-def _trip(reservation: Record) -> str:
-    """`reservation X (a round trip from A to B)`: how a user refers to a booking."""
-    kind = reservation["flight_type"].replace("_", " ")
-    return (
-        f"reservation {reservation['reservation_id']} (a {kind} from "
-        f"{city(reservation['origin'])} to {city(reservation['destination'])})"
-    )
 
 
 def _pick_method(rng: random.Random, user: Record, price: Money) -> str | None:
@@ -67,6 +49,7 @@ class CancelReservation(AirlinePattern):
         "or hit by an airline cancellation"
     )
     write_tools = ("cancel_reservation",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Active, unflown reservations with a reason the policy accepts."""
@@ -87,12 +70,12 @@ class CancelReservation(AirlinePattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, cancellation."""
-        found = _opening(env, key)
+        found = opening(env, key)
         if found is None:
             return None
         reservation, _, draft = found
         draft.goals.append(
-            f"You want to cancel {_trip(reservation)} because {self._reason(env, reservation)}."
+            f"You want to cancel {trip(reservation)} because {self._reason(env, reservation)}."
         )
         draft.call("cancel_reservation", reservation_id=key)
         return draft.task(rng)
@@ -104,6 +87,7 @@ class ChangeFlightDate(AirlinePattern):
     name = "change_flight_date"
     description = "move the last direct flight of a trip one to three days later, same cabin"
     write_tools = ("update_reservation_flights",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming economy or business reservations ending with a direct flight."""
@@ -123,7 +107,7 @@ class ChangeFlightDate(AirlinePattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, direct search on the new date, flight update."""
-        found = _opening(env, key)
+        found = opening(env, key)
         if found is None:
             return None
         reservation, user, draft = found
@@ -140,7 +124,7 @@ class ChangeFlightDate(AirlinePattern):
             return None
         which = "return flight" if reservation["flight_type"] == "round_trip" else "flight"
         draft.goals.append(
-            f"For {_trip(reservation)}, you want to move your {which} from "
+            f"For {trip(reservation)}, you want to move your {which} from "
             f"{city(last['origin'])} to {city(last['destination'])} on {last['date']} to "
             f"{new_day}, on the flight at the same time "
             f"({hour(flight['scheduled_departure_time_est'])}) and in the same cabin."
@@ -168,6 +152,7 @@ class ChangeCabin(AirlinePattern):
         "change the cabin of every flight of an upcoming reservation; say the price difference"
     )
     write_tools = ("update_reservation_flights",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming reservations."""
@@ -175,7 +160,7 @@ class ChangeCabin(AirlinePattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, a direct search per flight, flight update."""
-        found = _opening(env, key)
+        found = opening(env, key)
         if found is None:
             return None
         reservation, user, draft = found
@@ -200,7 +185,7 @@ class ChangeCabin(AirlinePattern):
         if method_id is None:
             return None
         draft.goals.append(
-            f"You want to change {_trip(reservation)} to {CABIN_WORDS[cabin]} for every flight "
+            f"You want to change {trip(reservation)} to {CABIN_WORDS[cabin]} for every flight "
             f"and every passenger, keeping the same flights. First ask how much the change "
             f"costs (or refunds) in total."
         )
@@ -230,6 +215,7 @@ class AddBaggage(AirlinePattern):
     name = "add_baggage"
     description = "add one to three checked bags to an upcoming reservation"
     write_tools = ("update_reservation_baggages",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming reservations."""
@@ -237,7 +223,7 @@ class AddBaggage(AirlinePattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, baggage update."""
-        found = _opening(env, key)
+        found = opening(env, key)
         if found is None:
             return None
         reservation, user, draft = found
@@ -250,7 +236,7 @@ class AddBaggage(AirlinePattern):
         if method_id is None:
             return None
         bags = f"{added} checked bag{'s' if added > 1 else ''}"
-        draft.goals.append(f"You want to add {bags} to {_trip(reservation)}.")
+        draft.goals.append(f"You want to add {bags} to {trip(reservation)}.")
         draft.goals.append(f"If there is a fee, you pay with {describe_method(user, method_id)}.")
         draft.call(
             "update_reservation_baggages",
@@ -270,6 +256,7 @@ class ChangePassenger(AirlinePattern):
     name = "change_passenger"
     description = "replace one passenger of an upcoming reservation with another person"
     write_tools = ("update_reservation_passengers",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Upcoming reservations."""
@@ -277,7 +264,7 @@ class ChangePassenger(AirlinePattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, passenger update."""
-        found = _opening(env, key)
+        found = opening(env, key)
         if found is None:
             return None
         reservation, user, draft = found
@@ -289,29 +276,11 @@ class ChangePassenger(AirlinePattern):
         old, new = passengers[index], dict(rng.choice(newcomers))
         passengers[index] = new
         draft.goals.append(
-            f"On {_trip(reservation)}, {describe_passenger(old)} cannot travel; you want "
+            f"On {trip(reservation)}, {describe_passenger(old)} cannot travel; you want "
             f"{describe_passenger(new)} to fly instead."
         )
         draft.call("update_reservation_passengers", reservation_id=key, passengers=passengers)
         return draft.task(rng)
-
-
-def _eligible(env: Environment, reservation: Record) -> bool:
-    """Compensation goes to silver and gold members, insured or business reservations."""
-    user = env.state.get("users", reservation["user_id"])
-    return (
-        (user is not None and user["membership"] in ("silver", "gold"))
-        or reservation["insurance"] == "yes"
-        or reservation["cabin"] == "business"
-    )
-
-
-def _disrupted(env: Environment, reservation: Record, status: str) -> Record | None:
-    """The first segment of the reservation with this airline status."""
-    statuses = segment_statuses(env, reservation)
-    return next(
-        (s for s, st in zip(reservation["flights"], statuses, strict=True) if st == status), None
-    )
 
 
 class CompensateCancelledFlight(AirlinePattern):
@@ -320,17 +289,21 @@ class CompensateCancelledFlight(AirlinePattern):
     name = "compensate_cancelled_flight"
     description = "send an eligible user $100 per passenger for a flight the airline cancelled"
     write_tools = ("send_certificate",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Eligible reservations with a cancelled flight."""
         return reservation_ids(
-            env, lambda r: _disrupted(env, r, "cancelled") is not None and _eligible(env, r)
+            env,
+            lambda r: (
+                disrupted_segment(env, r, "cancelled") is not None and compensation_eligible(env, r)
+            ),
         )
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, certificate."""
-        found = _opening(env, key)
-        segment = _disrupted(env, found[0], "cancelled") if found else None
+        found = opening(env, key)
+        segment = disrupted_segment(env, found[0], "cancelled") if found else None
         if found is None or segment is None:
             return None
         reservation, _, draft = found
@@ -338,7 +311,7 @@ class CompensateCancelledFlight(AirlinePattern):
         draft.goals.append(
             f"Your flight {segment['flight_number']} from {city(segment['origin'])} to "
             f"{city(segment['destination'])} on {segment['date']}, part of "
-            f"{_trip(reservation)}, was cancelled by the airline. You are upset and ask for "
+            f"{trip(reservation)}, was cancelled by the airline. You are upset and ask for "
             f"compensation for the {count} passenger{'s' if count > 1 else ''}."
         )
         draft.call("send_certificate", user_id=reservation["user_id"], amount=100 * count)
@@ -351,6 +324,7 @@ class CancelDelayedTrip(AirlinePattern):
     name = "cancel_delayed_trip"
     description = "cancel a cancellable trip whose flight is delayed, then send $50 per passenger"
     write_tools = ("cancel_reservation", "send_certificate")
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Unflown, eligible reservations with a delayed flight, recent or in business."""
@@ -358,23 +332,23 @@ class CancelDelayedTrip(AirlinePattern):
             env,
             lambda r: (
                 unflown(env, r)
-                and _disrupted(env, r, "delayed") is not None
+                and disrupted_segment(env, r, "delayed") is not None
                 and (booked_recently(r) or r["cabin"] == "business")
-                and _eligible(env, r)
+                and compensation_eligible(env, r)
             ),
         )
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """User details, reservation details, cancellation, certificate."""
-        found = _opening(env, key)
-        segment = _disrupted(env, found[0], "delayed") if found else None
+        found = opening(env, key)
+        segment = disrupted_segment(env, found[0], "delayed") if found else None
         if found is None or segment is None:
             return None
         reservation, _, draft = found
         count = len(reservation["passengers"])
         draft.goals.append(
             f"Your flight {segment['flight_number']} today from {city(segment['origin'])} "
-            f"is delayed, so you want to cancel {_trip(reservation)}. Once it is cancelled, "
+            f"is delayed, so you want to cancel {trip(reservation)}. Once it is cancelled, "
             f"you ask for compensation for the delay."
         )
         draft.call("cancel_reservation", reservation_id=key)

@@ -1,25 +1,21 @@
 """Helpers the airline task patterns share: the draft, sampling subjects, phrasing.
 
-Every pattern checks its own task before handing it out: the actions must run without error
-on a fork of the environment and break no policy rule.
+Every pattern checks its own task before handing it out (`SampledPattern`): the actions
+must run without error on a fork of the environment and break no policy rule.
 """
 
 from __future__ import annotations
 
-import random
-from abc import abstractmethod
 from collections.abc import Callable
 from typing import Final
 
 from domains.airline.reads import AIRPORTS
 from domains.airline.records import FREE_BAGS, TODAY, Money
 from domains.airline.rules import FLOWN, segment_statuses
-from domains.base import Task, TaskPattern
 from domains.environment import Environment
 from domains.state import Record
-from domains.task_draft import TaskDraft
+from domains.task_draft import SampledPattern, TaskDraft
 
-ATTEMPTS: Final = 20
 CABIN_WORDS: Final = {
     "basic_economy": "basic economy",
     "economy": "economy",
@@ -27,31 +23,8 @@ CABIN_WORDS: Final = {
 }
 
 
-class AirlinePattern(TaskPattern):
-    """Draw candidates until one yields a task that runs cleanly and follows the rules."""
-
-    def instantiate(self, env: Environment, rng: random.Random) -> Task | None:
-        """A task about one of `candidates(env)`, built by `build` and checked on a fork."""
-        candidates = self.candidates(env)
-        for _ in range(min(ATTEMPTS, len(candidates))):
-            task = self.build(env, rng, rng.choice(candidates))
-            if task is not None and _runs_cleanly(env, task):
-                return task
-        return None
-
-    @abstractmethod
-    def candidates(self, env: Environment) -> list[str]:
-        """Ids (of reservations or users) the task could be about."""
-
-    @abstractmethod
-    def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
-        """The task about `key`, or None when it does not fit after all."""
-
-
-def _runs_cleanly(env: Environment, task: Task) -> bool:
-    """Every action succeeds on a fork and the domain's rules find nothing."""
-    results = env.fork().run([action.model_dump() for action in task.actions])
-    return all(result.ok for result in results) and not env.domain.check_policy(results, env)
+class AirlinePattern(SampledPattern):
+    """An airline task pattern: candidates are reservation or user ids."""
 
 
 def start(env: Environment, user_id: str) -> TaskDraft | None:
@@ -146,3 +119,41 @@ def bookable(
     if record is None or record["status"] != "available":
         return None
     return record if record["available_seats"][cabin] >= seats else None
+
+
+def opening(env: Environment, key: str) -> tuple[Record, Record, TaskDraft] | None:
+    """The reservation, its owner, and a draft reading both."""
+    reservation = env.state.get("reservations", key)
+    user = env.state.get("users", reservation["user_id"]) if reservation else None
+    draft = start(env, reservation["user_id"]) if reservation else None
+    if reservation is None or user is None or draft is None:
+        return None
+    draft.call("get_reservation_details", reservation_id=key)
+    return reservation, user, draft
+
+
+def trip(reservation: Record) -> str:
+    """`reservation X (a round trip from A to B)`: how a user refers to a booking."""
+    kind = reservation["flight_type"].replace("_", " ")
+    return (
+        f"reservation {reservation['reservation_id']} (a {kind} from "
+        f"{city(reservation['origin'])} to {city(reservation['destination'])})"
+    )
+
+
+def compensation_eligible(env: Environment, reservation: Record) -> bool:
+    """Compensation goes to silver and gold members, insured or business reservations."""
+    user = env.state.get("users", reservation["user_id"])
+    return (
+        (user is not None and user["membership"] in ("silver", "gold"))
+        or reservation["insurance"] == "yes"
+        or reservation["cabin"] == "business"
+    )
+
+
+def disrupted_segment(env: Environment, reservation: Record, status: str) -> Record | None:
+    """The first segment of the reservation with this airline status."""
+    statuses = segment_statuses(env, reservation)
+    return next(
+        (s for s, st in zip(reservation["flights"], statuses, strict=True) if st == status), None
+    )

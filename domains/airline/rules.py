@@ -1,17 +1,26 @@
-"""Mechanical airline policy rules A1-A6 over an executed action sequence.
+"""Mechanical airline policy rules A1-A6 and A8 over an executed action sequence; the trip
+rules A10-A12 live in `_trip_rules`, and `RULES` lists them all.
 
 Rules judge attempted writes (failed calls included): trying to act against the policy breaks
 it even when a tool check happens to refuse. Reservations are judged as the trace leaves them
-just before each call: the state before the trace, updated by each successful write's result.
+just before each call (A9, see `_replay`): the state before the trace, updated by each
+successful write's result and by the cabin each flight update chose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from domains.airline._replay import Replay, choices, integer, text
+from domains.airline._trip_rules import (
+    BagsPaidBeyondAllowance,
+    ConnectedItinerary,
+    NoWriteOnCancelled,
+)
 from domains.airline.records import CLOCK, FREE_BAGS
+from domains.airline.writes import CERTIFICATE_IDS
 from domains.base import PolicyRule, Violation
 from domains.environment import Environment, ToolResult
 from domains.state import Record
@@ -22,38 +31,6 @@ FLOWN: Final = frozenset({"landed", "flying"})
 CANCELLATION_WINDOW: Final = timedelta(hours=24)
 
 
-def _text(arguments: dict[str, Any], key: str) -> str | None:
-    value = arguments.get(key)
-    return value if isinstance(value, str) else None
-
-
-class _Replay:
-    """Reservations as the trace leaves them, step by step."""
-
-    def __init__(self, before: Environment) -> None:
-        self.before = before
-        self._latest: dict[str, Record] = {}
-
-    def reservation(self, reservation_id: str | None) -> Record | None:
-        if reservation_id is None:
-            return None
-        return self._latest.get(reservation_id) or self.before.state.get(
-            "reservations", reservation_id
-        )
-
-    def advance(self, result: ToolResult) -> None:
-        """Take in a successful write's returned reservation."""
-        value = result.value
-        if result.ok and result.writes and isinstance(value, dict) and "reservation_id" in value:
-            self._latest[str(value["reservation_id"])] = value
-
-    def steps(self, trace: Sequence[ToolResult]) -> Iterator[tuple[int, ToolResult]]:
-        """The calls in order; the replay catches up with each after the caller looked at it."""
-        for index, result in enumerate(trace):
-            yield index, result
-            self.advance(result)
-
-
 def segment_statuses(env: Environment, reservation: Record) -> list[str]:
     """The airline's status of each of the reservation's segments (`unknown` when missing)."""
     statuses = []
@@ -62,17 +39,6 @@ def segment_statuses(env: Environment, reservation: Record) -> list[str]:
         record = flight["dates"].get(segment["date"]) if flight else None
         statuses.append(record["status"] if record else "unknown")
     return statuses
-
-
-def _choices(arguments: dict[str, Any]) -> list[tuple[str, str]] | None:
-    """The (flight_number, date) pairs of a `flights` argument, or None when malformed."""
-    flights = arguments.get("flights")
-    if not isinstance(flights, list) or not all(isinstance(f, dict) for f in flights):
-        return None
-    pairs = [(f.get("flight_number"), f.get("date")) for f in flights]
-    if not all(isinstance(n, str) and isinstance(d, str) for n, d in pairs):
-        return None
-    return [(str(n), str(d)) for n, d in pairs]
 
 
 class ServedUserOnly(PolicyRule):
@@ -89,15 +55,15 @@ class ServedUserOnly(PolicyRule):
     ) -> list[Violation]:
         """Writes before any user lookup, or on another user's data."""
         violations = []
-        replay = _Replay(before)
+        replay = Replay(before)
         served: str | None = None
         for index, result in replay.steps(trace):
             if result.name == "get_user_details" and result.ok and served is None:
-                served = _text(result.arguments, "user_id")
+                served = text(result.arguments, "user_id")
             if not result.writes:
                 continue
-            reservation = replay.reservation(_text(result.arguments, "reservation_id"))
-            target = reservation["user_id"] if reservation else _text(result.arguments, "user_id")
+            reservation = replay.reservation(text(result.arguments, "reservation_id"))
+            target = reservation["user_id"] if reservation else text(result.arguments, "user_id")
             if served is None:
                 message = f"{result.name} before the user was identified with get_user_details"
                 violations.append(Violation(self.name, message, index))
@@ -108,52 +74,41 @@ class ServedUserOnly(PolicyRule):
 
 
 class FlightChangeLimits(PolicyRule):
-    """A2: basic economy flights stay as they are; a change keeps the route and trip type."""
+    """A2: the flights of a basic economy reservation stay as they are (its cabin may change)."""
 
     name = "A2"
     description = (
-        "update_reservation_flights never changes the flights of a basic economy reservation "
-        "(its cabin may change) and keeps origin, destination and trip type"
+        "update_reservation_flights never changes the flights of a reservation whose cabin is "
+        "basic economy (the cabin an earlier flight update set counts); a cabin-only change is "
+        "allowed"
     )
 
     def check(
         self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
     ) -> list[Violation]:
-        """Flight changes of basic economy reservations, or changes of the trip's route."""
+        """Flight changes of reservations that are basic economy just before the call."""
         violations = []
-        replay = _Replay(before)
+        replay = Replay(before)
         for index, result in replay.steps(trace):
             if result.name != "update_reservation_flights":
                 continue
-            reservation = replay.reservation(_text(result.arguments, "reservation_id"))
-            choices = _choices(result.arguments)
-            if reservation is None or choices is None:
+            reservation = replay.reservation(text(result.arguments, "reservation_id"))
+            wanted = choices(result.arguments)
+            if reservation is None or wanted is None:
                 continue
             current = [(f["flight_number"], f["date"]) for f in reservation["flights"]]
-            if reservation["cabin"] == "basic_economy" and choices != current:
-                message = "the flights of a basic economy reservation cannot be changed"
-                violations.append(Violation(self.name, message, index))
-            if not self._keeps_route(before, reservation, choices):
-                message = "the new flights change the trip's origin, destination or type"
+            if reservation["cabin"] == "basic_economy" and wanted != current:
+                message = (
+                    f"the flights of basic economy reservation {reservation['reservation_id']} "
+                    f"cannot be changed ({_legs(current)} -> {_legs(wanted)})"
+                )
                 violations.append(Violation(self.name, message, index))
         return violations
 
-    @staticmethod
-    def _keeps_route(
-        before: Environment, reservation: Record, choices: list[tuple[str, str]]
-    ) -> bool:
-        """Same origin; ends at the destination (one way) or back home via it (round trip)."""
-        flights = [before.state.get("flights", number) for number, _ in choices]
-        known = [flight for flight in flights if flight is not None]
-        if not known or len(known) != len(flights):
-            return True  # unknown flights: the tool refuses them, nothing to judge here
-        origin, destination = reservation["origin"], reservation["destination"]
-        if known[0]["origin"] != origin:
-            return False
-        if reservation["flight_type"] == "one_way":
-            return bool(known[-1]["destination"] == destination)
-        reached = {flight["destination"] for flight in known}
-        return known[-1]["destination"] == origin and destination in reached
+
+def _legs(pairs: list[tuple[str, str]]) -> str:
+    """`HAT001 2024-05-20, HAT002 2024-05-25`."""
+    return ", ".join(f"{number} {day}" for number, day in pairs) or "no flights"
 
 
 class BaggageNeverDecreases(PolicyRule):
@@ -167,11 +122,11 @@ class BaggageNeverDecreases(PolicyRule):
     ) -> list[Violation]:
         """Baggage updates below the reservation's current counts."""
         violations = []
-        replay = _Replay(before)
+        replay = Replay(before)
         for index, result in replay.steps(trace):
             if result.name != "update_reservation_baggages":
                 continue
-            reservation = replay.reservation(_text(result.arguments, "reservation_id"))
+            reservation = replay.reservation(text(result.arguments, "reservation_id"))
             if reservation is None:
                 continue
             for field in ("total_baggages", "nonfree_baggages"):
@@ -218,10 +173,10 @@ class BookingLimits(PolicyRule):
             used = sum(1 for key in ids if isinstance(key, str) and key.startswith(f"{source}_"))
             if used > limit:
                 problems.append(f"{used} {source.replace('_', ' ')} payments (at most {limit})")
-        user = before.state.get("users", _text(arguments, "user_id") or "")
-        cabin, total = arguments.get("cabin"), arguments.get("total_baggages")
+        user = before.state.get("users", text(arguments, "user_id") or "")
+        cabin, total = arguments.get("cabin"), integer(arguments.get("total_baggages"))
         allowance = FREE_BAGS[user["membership"]] if user else {}
-        if isinstance(cabin, str) and cabin in allowance and isinstance(total, int):
+        if isinstance(cabin, str) and cabin in allowance and total is not None:
             expected = max(0, total - allowance[cabin] * count)
             if arguments.get("nonfree_baggages") != expected:
                 problems.append(f"nonfree_baggages should be {expected} for {total} bags")
@@ -251,11 +206,11 @@ class CancellationAllowed(PolicyRule):
     ) -> list[Violation]:
         """Cancellations with no allowed reason, or of trips partly flown."""
         violations = []
-        replay = _Replay(before)
+        replay = Replay(before)
         for index, result in replay.steps(trace):
             if result.name != "cancel_reservation":
                 continue
-            reservation = replay.reservation(_text(result.arguments, "reservation_id"))
+            reservation = replay.reservation(text(result.arguments, "reservation_id"))
             if reservation is None:
                 continue
             statuses = segment_statuses(before, reservation)
@@ -265,8 +220,11 @@ class CancellationAllowed(PolicyRule):
                 or reservation["cabin"] == "business"
                 or reservation["insurance"] == "yes"
             ):
-                message = "not booked within 24 h, not cancelled by the airline, not business, "
-                message += "not insured"
+                message = (
+                    f"{reservation['reservation_id']} was booked at {reservation['created_at']} "
+                    f"(over 24 h ago), has no flight cancelled by the airline, is "
+                    f"{reservation['cabin']} (not business) and has no insurance"
+                )
                 violations.append(Violation(self.name, message, index))
             if FLOWN & set(statuses):
                 message = f"{reservation['reservation_id']} has a segment already flown"
@@ -292,7 +250,7 @@ class CompensationAmount(PolicyRule):
         read: dict[str, Record] = {}
         changed: set[str] = set()
         for index, result in enumerate(trace):
-            reservation_id = _text(result.arguments, "reservation_id")
+            reservation_id = text(result.arguments, "reservation_id")
             if result.ok and reservation_id is not None:
                 if result.name == "get_reservation_details" and isinstance(result.value, dict):
                     read.setdefault(reservation_id, result.value)
@@ -300,7 +258,7 @@ class CompensationAmount(PolicyRule):
                     changed.add(reservation_id)
             if result.name != "send_certificate":
                 continue
-            user_id = _text(result.arguments, "user_id")
+            user_id = text(result.arguments, "user_id")
             amount = result.arguments.get("amount")
             allowed = self._allowed(before, user_id, read, changed)
             if not isinstance(amount, int | float) or amount not in allowed:
@@ -334,6 +292,77 @@ class CompensationAmount(PolicyRule):
         return allowed
 
 
+class SubjectServed(PolicyRule):
+    """A8: the task's user is the one served: looked up first, owner of everything written."""
+
+    name = "A8"
+    description = (
+        "the task's user_id is the user served: the first successful get_user_details returns "
+        "them, and every write touches only their reservations, profile and payment methods"
+    )
+
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
+        """Another user looked up first, or written for; payments from others' methods."""
+        if subject is None:
+            return []
+        user = before.state.get("users", subject)
+        owned = set(user["payment_methods"]) if user else set()
+        violations = []
+        replay = Replay(before)
+        identified = False
+        for index, result in replay.steps(trace):
+            arguments = result.arguments
+            if result.name == "get_user_details" and result.ok and not identified:
+                identified = True
+                looked_up = text(arguments, "user_id")
+                if looked_up != subject:
+                    message = f"get_user_details returns {looked_up!r}, but the task is about "
+                    violations.append(Violation(self.name, message + repr(subject), index))
+            if not result.writes:
+                continue
+            violations += [
+                Violation(self.name, message, index)
+                for message in self._problems(result, replay, subject, owned)
+            ]
+            sent = result.ok and result.name == "send_certificate"
+            if sent and text(arguments, "user_id") == subject:
+                owned |= set(CERTIFICATE_IDS)  # the one it added: which, the rule need not know
+        return violations
+
+    @staticmethod
+    def _problems(result: ToolResult, replay: Replay, subject: str, owned: set[str]) -> list[str]:
+        """What one write touches that is not the subject's."""
+        arguments = result.arguments
+        problems = []
+        key = text(arguments, "reservation_id")
+        reservation = replay.reservation(key)
+        if reservation is not None and reservation["user_id"] != subject:
+            problems.append(
+                f"{result.name} touches reservation {key} of {reservation['user_id']!r}, "
+                f"not of the task's user {subject!r}"
+            )
+        user_id = text(arguments, "user_id")
+        if user_id is not None and user_id != subject:
+            problems.append(f"{result.name} is for user {user_id!r}, not {subject!r}")
+        for payment_id in _payment_ids(arguments):
+            if payment_id not in owned:
+                problems.append(
+                    f"{result.name} pays with {payment_id!r}, not a payment method of {subject!r}"
+                )
+        return problems
+
+
+def _payment_ids(arguments: dict[str, Any]) -> list[str]:
+    """The payment method ids a write names: `payment_id` or each of `payment_methods`."""
+    single = text(arguments, "payment_id")
+    listed = arguments.get("payment_methods")
+    entries = listed if isinstance(listed, list) else []
+    found = [text(entry, "payment_id") for entry in entries if isinstance(entry, dict)]
+    return [key for key in [single, *found] if key is not None]
+
+
 RULES: tuple[PolicyRule, ...] = (
     ServedUserOnly(),
     FlightChangeLimits(),
@@ -341,4 +370,8 @@ RULES: tuple[PolicyRule, ...] = (
     BookingLimits(),
     CancellationAllowed(),
     CompensationAmount(),
+    SubjectServed(),
+    BagsPaidBeyondAllowance(),
+    ConnectedItinerary(),
+    NoWriteOnCancelled(),
 )

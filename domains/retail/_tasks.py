@@ -5,16 +5,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from domains.base import Task
 from domains.environment import Environment
-from domains.retail._checks import can_pay
+from domains.retail._checks import can_pay, price_difference
 from domains.retail.records import Money
 from domains.state import Record
-from domains.task_draft import TaskDraft
+from domains.task_draft import SampledPattern, TaskDraft
 
 REASON_PHRASES = {
     "no longer needed": "you no longer need it",
     "ordered by mistake": "you ordered it by mistake",
 }
+
+
+class RetailPattern(SampledPattern):
+    """A retail task pattern: candidates are order or user ids."""
 
 
 def start(env: Environment, rng: random.Random, user_id: str) -> TaskDraft | None:
@@ -159,3 +164,44 @@ def swap_goals(old: list[Record], new: list[Record]) -> str:
         for item, variant in zip(old, new, strict=True)
     ]
     return "you want to change " + "; and ".join(changes) + "."
+
+
+def swap_task(
+    env: Environment,
+    rng: random.Random,
+    key: str,
+    *,
+    tool: str,
+    goal: str,
+    payment: str,
+    round_difference: bool,
+) -> Task | None:
+    """An item swap (modification or exchange) in one call, paid with a method that covers it.
+
+    The exchange tool checks the difference rounded to cents, the modification unrounded.
+    """
+    found = order_and_draft(env, rng, key)
+    swaps = pick_swaps(env, rng, found[0]) if found else None
+    if found is None or swaps is None:
+        return None
+    (order, draft), (old, new) = found, swaps
+    old_ids, new_ids = [item["item_id"] for item in old], [v["item_id"] for v in new]
+    difference = price_difference(env.state, order, old_ids, new_ids)
+    methods = payment_options(
+        env, order["user_id"], round(difference, 2) if round_difference else difference
+    )
+    if not methods:
+        return None
+    method_id, method = rng.choice(methods)
+    draft.goals.append(goal + swap_goals(old, new))
+    draft.goals.append(payment.format(describe_method(method)))
+    draft.call("get_order_details", order_id=key)
+    read_products(draft, old)
+    draft.call(
+        tool,
+        order_id=key,
+        item_ids=old_ids,
+        new_item_ids=new_ids,
+        payment_method_id=method_id,
+    )
+    return draft.task(rng)

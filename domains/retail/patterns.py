@@ -2,19 +2,32 @@
 
 Ground-truth actions follow the tau-bench shape: the identity lookup first, then the reads an
 agent needs (order, user or product details), then the write; composite patterns chain more.
+Patterns whose `ending` is not `act` write nothing: the user asks what the policy forbids
+(refuse), asks for facts (answer), or needs what no tool does (transfer).
 """
 
 from __future__ import annotations
 
 import random
-from abc import abstractmethod
-from typing import Final
 
-from domains.base import Task, TaskPattern
+from domains.base import Task
 from domains.environment import Environment
-from domains.retail._checks import price_difference, refund_method_allowed
+from domains.retail._answers import (
+    GiftCardBalance,
+    OrderStatus,
+    OrderTotal,
+    TransferEmailChange,
+    TransferMissingDelivery,
+)
+from domains.retail._checks import refund_method_allowed
+from domains.retail._refusals import (
+    RefuseCancellationOfShippedOrder,
+    RefuseChangeOfProcessedItems,
+    RefuseRefundToAnotherMethod,
+)
 from domains.retail._tasks import (
     REASON_PHRASES,
+    RetailPattern,
     address_kwargs,
     describe_address,
     describe_item,
@@ -23,36 +36,33 @@ from domains.retail._tasks import (
     order_and_draft,
     order_ids,
     payment_options,
-    pick_swaps,
-    read_products,
     start,
-    swap_goals,
+    swap_task,
 )
 from domains.retail.generator import random_address
 from domains.retail.records import CANCEL_REASONS
 
-ATTEMPTS: Final = 20
-
-
-class RetailPattern(TaskPattern):
-    """Draw candidates until one yields a task; None when none of a few attempts fits."""
-
-    def instantiate(self, env: Environment, rng: random.Random) -> Task | None:
-        """A task about one of `candidates(env)`, built by `build`."""
-        candidates = self.candidates(env)
-        for _ in range(min(ATTEMPTS, len(candidates))):
-            task = self.build(env, rng, rng.choice(candidates))
-            if task is not None:
-                return task
-        return None
-
-    @abstractmethod
-    def candidates(self, env: Environment) -> list[str]:
-        """Ids (of orders or users) the task could be about."""
-
-    @abstractmethod
-    def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
-        """The task about `key`, or None when it does not fit after all."""
+__all__ = [
+    "PATTERNS",
+    "CancelOneReturnAnother",
+    "CancelPendingOrder",
+    "ExchangeDeliveredItems",
+    "GiftCardBalance",
+    "ModifyPendingOrderAddress",
+    "ModifyPendingOrderItems",
+    "ModifyPendingOrderPayment",
+    "ModifyUserAddress",
+    "OrderStatus",
+    "OrderTotal",
+    "OrderTotalThenAddress",
+    "RefuseCancellationOfShippedOrder",
+    "RefuseChangeOfProcessedItems",
+    "RefuseRefundToAnotherMethod",
+    "RetailPattern",
+    "ReturnDeliveredItems",
+    "TransferEmailChange",
+    "TransferMissingDelivery",
+]
 
 
 class CancelPendingOrder(RetailPattern):
@@ -61,6 +71,7 @@ class CancelPendingOrder(RetailPattern):
     name = "cancel_pending_order"
     description = "cancel a pending order for one of the two allowed reasons"
     write_tools = ("cancel_pending_order",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -88,6 +99,7 @@ class ModifyPendingOrderItems(RetailPattern):
     name = "modify_pending_order_items"
     description = "swap one or two items of a pending order for other variants, in one call"
     write_tools = ("modify_pending_order_items",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -95,7 +107,7 @@ class ModifyPendingOrderItems(RetailPattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """Lookup, order details, product details, one modification with every item."""
-        return _swap_task(
+        return swap_task(
             env,
             rng,
             key,
@@ -112,6 +124,7 @@ class ModifyPendingOrderAddress(RetailPattern):
     name = "modify_pending_order_address"
     description = "ship a pending order to a new address"
     write_tools = ("modify_pending_order_address",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -138,6 +151,7 @@ class ModifyPendingOrderPayment(RetailPattern):
     name = "modify_pending_order_payment"
     description = "pay a pending order with another of the user's payment methods"
     write_tools = ("modify_pending_order_payment",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders paid with exactly one payment."""
@@ -173,6 +187,7 @@ class ReturnDeliveredItems(RetailPattern):
         "return some items of a delivered order, refunded to the original method or a gift card"
     )
     write_tools = ("return_delivered_order_items",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Delivered orders."""
@@ -214,6 +229,7 @@ class ExchangeDeliveredItems(RetailPattern):
     name = "exchange_delivered_order_items"
     description = "exchange one or two delivered items for other variants, in one call"
     write_tools = ("exchange_delivered_order_items",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Delivered orders."""
@@ -221,7 +237,7 @@ class ExchangeDeliveredItems(RetailPattern):
 
     def build(self, env: Environment, rng: random.Random, key: str) -> Task | None:
         """Lookup, order details, product details, one exchange with every item."""
-        return _swap_task(
+        return swap_task(
             env,
             rng,
             key,
@@ -238,6 +254,7 @@ class ModifyUserAddress(RetailPattern):
     name = "modify_user_address"
     description = "change the user's default address"
     write_tools = ("modify_user_address",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Every user."""
@@ -263,6 +280,7 @@ class OrderTotalThenAddress(RetailPattern):
     name = "order_total_then_address"
     description = "ask what a pending order costs, then change its shipping address"
     write_tools = ("modify_pending_order_address",)
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Pending orders."""
@@ -301,6 +319,7 @@ class CancelOneReturnAnother(RetailPattern):
     name = "cancel_one_return_another"
     description = "cancel a pending order and return every item of a delivered one"
     write_tools = ("cancel_pending_order", "return_delivered_order_items")
+    ending = "act"
 
     def candidates(self, env: Environment) -> list[str]:
         """Users with both a pending and a delivered order."""
@@ -354,45 +373,12 @@ PATTERNS: tuple[RetailPattern, ...] = (
     ModifyUserAddress(),
     OrderTotalThenAddress(),
     CancelOneReturnAnother(),
+    RefuseRefundToAnotherMethod(),
+    RefuseChangeOfProcessedItems(),
+    RefuseCancellationOfShippedOrder(),
+    TransferMissingDelivery(),
+    TransferEmailChange(),
+    OrderTotal(),
+    OrderStatus(),
+    GiftCardBalance(),
 )
-
-
-def _swap_task(
-    env: Environment,
-    rng: random.Random,
-    key: str,
-    *,
-    tool: str,
-    goal: str,
-    payment: str,
-    round_difference: bool,
-) -> Task | None:
-    """An item swap (modification or exchange) in one call, paid with a method that covers it.
-
-    The exchange tool checks the difference rounded to cents, the modification unrounded.
-    """
-    found = order_and_draft(env, rng, key)
-    swaps = pick_swaps(env, rng, found[0]) if found else None
-    if found is None or swaps is None:
-        return None
-    (order, draft), (old, new) = found, swaps
-    old_ids, new_ids = [item["item_id"] for item in old], [v["item_id"] for v in new]
-    difference = price_difference(env.state, order, old_ids, new_ids)
-    methods = payment_options(
-        env, order["user_id"], round(difference, 2) if round_difference else difference
-    )
-    if not methods:
-        return None
-    method_id, method = rng.choice(methods)
-    draft.goals.append(goal + swap_goals(old, new))
-    draft.goals.append(payment.format(describe_method(method)))
-    draft.call("get_order_details", order_id=key)
-    read_products(draft, old)
-    draft.call(
-        tool,
-        order_id=key,
-        item_ids=old_ids,
-        new_item_ids=new_ids,
-        payment_method_id=method_id,
-    )
-    return draft.task(rng)

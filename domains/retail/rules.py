@@ -1,4 +1,4 @@
-"""Mechanical retail policy rules R1-R5 over an executed action sequence.
+"""Mechanical retail policy rules R1-R5 and R7 over an executed action sequence.
 
 Rules judge attempted writes (failed calls included): trying to act on another user's order
 breaks the policy even when a tool check happens to refuse it. Events that enable or close
@@ -201,10 +201,52 @@ class SameProductSwaps(PolicyRule):
         return violations
 
 
+class SubjectServed(PolicyRule):
+    """R7: the task's user is the one authenticated and the one every write serves."""
+
+    name = "R7"
+    description = (
+        "the task's user_id is the user every successful identity lookup returns, and every "
+        "write touches only their orders, profile and payment methods"
+    )
+
+    def check(
+        self, trace: Sequence[ToolResult], before: Environment, subject: str | None = None
+    ) -> list[Violation]:
+        """Lookups returning another user; writes on others' records or payment methods."""
+        if subject is None:
+            return []
+        user = before.state.get("users", subject)
+        owned = set(user["payment_methods"]) if user else set()
+        writes = dict(_writes(trace, before))
+        violations = []
+        for index, result in enumerate(trace):
+            found = _identified(result)
+            if found is not None and found != subject:
+                message = f"{result.name} returns {found!r}, but the task is about {subject!r}"
+                violations.append(Violation(self.name, message, index))
+            if index not in writes:
+                continue
+            target = _target_user(result, before)
+            if target is not None and target != subject:
+                order_id = _text(result.arguments, "order_id")
+                what = f"order {order_id} of" if order_id is not None else "the record of"
+                message = (
+                    f"{result.name} touches {what} {target!r}, not the task's user {subject!r}"
+                )
+                violations.append(Violation(self.name, message, index))
+            method_id = _text(result.arguments, "payment_method_id")
+            if method_id is not None and method_id not in owned:
+                message = f"{result.name} uses {method_id!r}, not a payment method of {subject!r}"
+                violations.append(Violation(self.name, message, index))
+        return violations
+
+
 RULES: tuple[PolicyRule, ...] = (
     LookupBeforeWrite(),
     AuthenticatedUserOnly(),
     OneChangePerOrder(),
     OrderReadBeforeWrite(),
     SameProductSwaps(),
+    SubjectServed(),
 )

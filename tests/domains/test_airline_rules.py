@@ -1,10 +1,26 @@
-"""Airline policy rules A1-A6: each flags a violating trace and passes a compliant one."""
+"""Airline policy rules A1-A6: each flags a violating trace and passes a compliant one
+(A8 and A10-A12 are in test_airline_trip_rules)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from airline_calls import (
+    ANN_LOOKUP,
+    BOB_LOOKUP,
+    CARA_LOOKUP,
+    Call,
+    bags,
+    book,
+    cancel,
+    certificate,
+    change,
+    edited,
+    read,
+    run,
+    steps,
+)
 from airline_fixtures import (
     ANN,
     ANN_CARD,
@@ -17,7 +33,6 @@ from airline_fixtures import (
     CARA,
     CARA_CARD,
     airline_env,
-    airline_tables,
 )
 
 from domains.airline import AirlineDomain
@@ -29,81 +44,12 @@ from domains.airline.rules import (
     FlightChangeLimits,
     ServedUserOnly,
 )
-from domains.base import PolicyRule
-from domains.environment import Environment, ToolResult
-from domains.state import State
-
-Call = tuple[str, dict[str, Any]]
-ANN_LOOKUP: Call = ("get_user_details", {"user_id": ANN})
-BOB_LOOKUP: Call = ("get_user_details", {"user_id": BOB})
-CARA_LOOKUP: Call = ("get_user_details", {"user_id": CARA})
+from domains.environment import Environment
 
 
 @pytest.fixture
 def before() -> Environment:
     return airline_env()
-
-
-def run(before: Environment, *calls: Call) -> list[ToolResult]:
-    env = before.fork()
-    return [env.call(name, kwargs) for name, kwargs in calls]
-
-
-def steps(rule: PolicyRule, before: Environment, *calls: Call) -> list[int | None]:
-    """The action indexes the rule flags."""
-    return [violation.step for violation in rule.check(run(before, *calls), before)]
-
-
-def read(key: str) -> Call:
-    return ("get_reservation_details", {"reservation_id": key})
-
-
-def cancel(key: str) -> Call:
-    return ("cancel_reservation", {"reservation_id": key})
-
-
-def change(key: str, cabin: str, legs: list[str], payment_id: str) -> Call:
-    flights = [dict(zip(("flight_number", "date"), leg.split(" "), strict=True)) for leg in legs]
-    kwargs = {"reservation_id": key, "cabin": cabin, "flights": flights, "payment_id": payment_id}
-    return ("update_reservation_flights", kwargs)
-
-
-def bags(key: str, total: int, nonfree: int, payment_id: str) -> Call:
-    kwargs = {
-        "reservation_id": key,
-        "total_baggages": total,
-        "nonfree_baggages": nonfree,
-        "payment_id": payment_id,
-    }
-    return ("update_reservation_baggages", kwargs)
-
-
-def book(**changes: Any) -> Call:
-    kwargs: dict[str, Any] = {
-        "user_id": ANN,
-        "origin": "JFK",
-        "destination": "ORD",
-        "flight_type": "round_trip",
-        "cabin": "economy",
-        "flights": [
-            {"flight_number": "HAT001", "date": "2024-05-21"},
-            {"flight_number": "HAT002", "date": "2024-05-25"},
-        ],
-        "passengers": [ANN_ME, BEN],
-        "payment_methods": [
-            {"payment_id": ANN_CERT, "amount": 250},
-            {"payment_id": ANN_GIFT, "amount": 200},
-            {"payment_id": ANN_CARD, "amount": 220},
-        ],
-        "total_baggages": 7,
-        "nonfree_baggages": 1,
-        "insurance": "yes",
-    }
-    return ("book_reservation", {**kwargs, **changes})
-
-
-def certificate(user_id: str, amount: float) -> Call:
-    return ("send_certificate", {"user_id": user_id, "amount": amount})
 
 
 # -- A1 ---------------------------------------------------------------------------------------
@@ -134,7 +80,7 @@ def test_a1_passes_writes_on_the_served_user_s_reservations_and_new_bookings(
     assert ServedUserOnly().check(results, before) == []
 
 
-# -- A2 ---------------------------------------------------------------------------------------
+# -- A2 (with the effective cabin of A9) ------------------------------------------------------
 
 
 def test_a2_flags_new_flights_on_a_basic_economy_reservation(before: Environment) -> None:
@@ -147,19 +93,27 @@ def test_a2_allows_a_cabin_only_change_of_basic_economy(before: Environment) -> 
     assert steps(FlightChangeLimits(), before, BOB_LOOKUP, call) == []
 
 
-def test_a2_flags_a_new_destination(before: Environment) -> None:
-    call = change("AAA111", "economy", ["HAT003 2024-05-20"], ANN_CARD)
-    assert steps(FlightChangeLimits(), before, ANN_LOOKUP, call) == [1]
+def test_a2_flags_a_flight_change_after_a_downgrade_to_basic_economy(before: Environment) -> None:
+    # The tool never stores the cabin: AAA111 still says economy after the downgrade (A9).
+    downgrade = change("AAA111", "basic_economy", ["HAT001 2024-05-20"], ANN_CARD)
+    later = change("AAA111", "basic_economy", ["HAT001 2024-05-21"], ANN_CARD)
+    results = run(before, ANN_LOOKUP, downgrade, later)
+    assert [r.ok for r in results] == [True, True, True]
+    assert results[2].value["cabin"] == "economy"
+    violations = FlightChangeLimits().check(results, before)
+    assert [v.step for v in violations] == [2]
+    assert violations[0].message == (
+        "the flights of basic economy reservation AAA111 cannot be changed "
+        "(HAT001 2024-05-20 -> HAT001 2024-05-21)"
+    )
 
 
-def test_a2_flags_a_round_trip_turned_one_way(before: Environment) -> None:
-    call = change("BBB222", "business", ["HAT001 2024-05-20"], ANN_CARD)
-    assert steps(FlightChangeLimits(), before, ANN_LOOKUP, call) == [1]
-
-
-def test_a2_passes_a_new_return_date_on_the_same_route(before: Environment) -> None:
-    call = change("BBB222", "business", ["HAT001 2024-05-20", "HAT002 2024-05-21"], ANN_CARD)
-    assert steps(FlightChangeLimits(), before, ANN_LOOKUP, call) == []
+def test_a2_allows_a_flight_change_after_an_upgrade_from_basic_economy() -> None:
+    before = edited(lambda tables: tables["reservations"]["AAA111"].update(cabin="basic_economy"))
+    upgrade = change("AAA111", "economy", ["HAT001 2024-05-20"], ANN_CARD)
+    later = change("AAA111", "economy", ["HAT001 2024-05-21"], ANN_CARD)
+    assert steps(FlightChangeLimits(), before, ANN_LOOKUP, upgrade, later) == []
+    assert steps(FlightChangeLimits(), before, ANN_LOOKUP, later) == [1]
 
 
 # -- A3 ---------------------------------------------------------------------------------------
@@ -209,6 +163,21 @@ def test_a5_flags_a_cancellation_without_an_allowed_reason(before: Environment) 
     assert steps(CancellationAllowed(), before, CARA_LOOKUP, read("EEE555"), cancel("EEE555")) == [
         2
     ]
+
+
+def test_a5_names_what_rules_the_cancellation_out(before: Environment) -> None:
+    results = run(before, CARA_LOOKUP, read("EEE555"), cancel("EEE555"))
+    assert [str(v) for v in CancellationAllowed().check(results, before)] == [
+        "A5 (action 2): EEE555 was booked at 2024-05-02T12:00:00 (over 24 h ago), has no flight "
+        "cancelled by the airline, is economy (not business) and has no insurance"
+    ]
+
+
+def test_a5_allows_cancelling_a_trip_upgraded_to_business_earlier_in_the_sequence() -> None:
+    before = edited(lambda tables: tables["reservations"]["AAA111"].update(insurance="no"))
+    upgrade = change("AAA111", "business", ["HAT001 2024-05-20"], ANN_CARD)
+    assert steps(CancellationAllowed(), before, ANN_LOOKUP, upgrade, cancel("AAA111")) == []
+    assert steps(CancellationAllowed(), before, ANN_LOOKUP, cancel("AAA111")) == [1]
 
 
 def test_a5_flags_a_trip_partly_flown_for_two_reasons(before: Environment) -> None:
@@ -264,9 +233,7 @@ def test_a6_flags_compensation_for_a_regular_uninsured_economy_traveller(
 
 
 def test_a6_passes_a_hundred_per_passenger_for_an_eligible_cancelled_flight() -> None:
-    tables = airline_tables()
-    tables["users"][BOB]["membership"] = "silver"
-    before = Environment(AirlineDomain(), State.from_tables(tables))
+    before = edited(lambda tables: tables["users"][BOB].update(membership="silver"))
     assert (
         steps(CompensationAmount(), before, BOB_LOOKUP, read("DDD444"), certificate(BOB, 100)) == []
     )

@@ -1,4 +1,4 @@
-"""Retail policy rules R1-R5: each flags a violating trace and passes a compliant one."""
+"""Retail policy rules R1-R5 and R7: each flags a violating trace and passes a compliant one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from retail_fixtures import (
+    ANN,
     ANN_CARD,
+    BOB,
     BOB_GIFT,
     BOTTLE_500,
     BOTTLE_750,
@@ -24,6 +26,7 @@ from domains.retail.rules import (
     OneChangePerOrder,
     OrderReadBeforeWrite,
     SameProductSwaps,
+    SubjectServed,
 )
 
 ANN_LOOKUP = ("find_user_id_by_email", {"email": "ann.lee@example.com"})
@@ -159,6 +162,64 @@ def test_r5_passes_a_swap_to_an_available_variant_of_the_same_product(
 ) -> None:
     trace = run(before, ANN_LOOKUP, READ_1, swap(BOTTLE_500, BOTTLE_750))
     assert steps(SameProductSwaps(), trace, before) == []
+
+
+def test_r7_says_nothing_without_a_subject(before: Environment) -> None:
+    trace = run(before, ANN_LOOKUP, READ_3, CANCEL_3)
+    assert SubjectServed().check(trace, before) == []
+
+
+def test_r7_flags_a_task_that_names_one_user_and_serves_another(before: Environment) -> None:
+    trace = run(before, ANN_LOOKUP, READ_3, CANCEL_3)
+    assert [str(v) for v in SubjectServed().check(trace, before, BOB)] == [
+        "R7 (action 0): find_user_id_by_email returns 'ann_lee_1001', but the task is about "
+        "'bob_ng_2002'",
+        "R7 (action 2): cancel_pending_order touches order #W0000003 of 'ann_lee_1001', not the "
+        "task's user 'bob_ng_2002'",
+    ]
+
+
+def test_r7_flags_a_lookup_that_finds_a_namesake(before: Environment) -> None:
+    # The other Ann Lee lives in Bob's zip code.
+    namesake = (
+        "find_user_id_by_name_zip",
+        {"first_name": "Ann", "last_name": "Lee", "zip": "94110"},
+    )
+    trace = run(before, namesake, ANN_LOOKUP, READ_3, CANCEL_3)
+    assert [(v.step, v.message) for v in SubjectServed().check(trace, before, ANN)] == [
+        (0, "find_user_id_by_name_zip returns 'ann_lee_3003', but the task is about 'ann_lee_1001'")
+    ]
+
+
+def test_r7_passes_a_lookup_that_failed_before_the_right_one(before: Environment) -> None:
+    unknown = ("find_user_id_by_email", {"email": "ann@nowhere.example.com"})
+    trace = run(before, unknown, ANN_LOOKUP, READ_3, CANCEL_3)
+    assert not trace[0].ok
+    assert SubjectServed().check(trace, before, ANN) == []
+
+
+def test_r7_flags_a_payment_method_and_a_profile_of_another_user(before: Environment) -> None:
+    pay = ("modify_pending_order_payment", {"order_id": "#W0000003", "payment_method_id": BOB_GIFT})
+    move = ("modify_user_address", {"user_id": BOB, **NEW_ADDRESS})
+    trace = run(before, ANN_LOOKUP, READ_3, pay, move)
+    assert [(v.step, v.message) for v in SubjectServed().check(trace, before, ANN)] == [
+        (
+            2,
+            "modify_pending_order_payment uses 'gift_card_2000002', not a payment method of "
+            "'ann_lee_1001'",
+        ),
+        (
+            3,
+            "modify_user_address touches the record of 'bob_ng_2002', not the task's user "
+            "'ann_lee_1001'",
+        ),
+    ]
+
+
+def test_the_domain_passes_the_subject_to_its_rules(before: Environment) -> None:
+    trace = run(before, ANN_LOOKUP, READ_3, CANCEL_3)
+    assert [v.rule for v in before.domain.check_policy(trace, before, BOB)] == ["R7", "R7"]
+    assert before.domain.check_policy(trace, before, ANN) == []
 
 
 def test_the_domain_checks_every_rule_in_order(before: Environment) -> None:
