@@ -61,7 +61,7 @@ class ProposeStep(_AgentStep):
         assert isinstance(params, ProposeParams)
         context: ProposalContext | None = episode.state.get("context")
         if context is None:
-            context = self.sampler.sample(episode.rng("context"))
+            context = self.sampler.sample(episode.rng("context"), episode.index)
             episode.state["context"] = context
         previous: Proposal | None = episode.state.get("proposal")
         proposal = await self.proposer.propose(

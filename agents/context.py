@@ -1,7 +1,8 @@
-"""Samples what a proposer sees for one attempt: subject, records, write chain, persona, examples.
+"""Samples what a proposer sees for one episode: subject, records, the kind of task (its
+ending and, for a task that acts, a chain of write tools), persona, examples.
 
 All choices come from the episode's seeded generator; how much of each (chain length, number
-of examples, record budget) is itself drawn per attempt so attempts explore different tasks.
+of examples, record budget) is itself drawn so episodes explore different tasks.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.personas import DEFAULT_PERSONAS
-from domains.base import ApiGraph, Domain, Task, TaskPattern
+from domains.base import ApiGraph, Domain, Ending, Task, TaskPattern
 from domains.environment import Environment
+
+_GOLDEN = 0.6180339887498949
+"""Steps of this size around the unit circle spread any share of points evenly."""
 
 
 class ContextParams(BaseModel):
@@ -35,6 +39,14 @@ class ContextParams(BaseModel):
         "share a user (what recombination needs); default: any user",
     )
     pool_tries: int = Field(default=60, ge=1, description="anchor draws per pattern for the pool")
+    no_write_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of tasks whose right answer is not to act: a refusal, a transfer "
+        "to a human or an answer only (split evenly among the kinds the domain's patterns "
+        "offer)",
+    )
 
 
 @dataclass
@@ -50,6 +62,7 @@ class ProposalContext:
     policy: str
     anchor: Task | None = None
     rules: list[str] = field(default_factory=list)
+    ending: Ending = "act"
 
     def records_json(self) -> str:
         return json.dumps(self.records, indent=1)
@@ -103,15 +116,25 @@ class ContextSampler:
             random.Random(0).shuffle(subjects)
             self._pool = set(subjects[: params.subject_pool])
 
-    def _patterns_for(self, tool_name: str) -> list[TaskPattern]:
-        return [p for p in self.domain.patterns if tool_name in p.write_tools]
+    def sample(self, rng: random.Random, index: int | None = None) -> ProposalContext:
+        """One context; the anchor task (from a pattern) picks a subject the task fits.
 
-    def sample(self, rng: random.Random) -> ProposalContext:
-        """One context; the anchor task (from a pattern) picks a subject the chain fits."""
-        length = rng.randint(1, self.params.max_chain)
-        first = rng.choice(self._writes)
-        chain = sample_write_chain(self.domain.api_graph, self._writes, rng, length, first)
-        anchor = self._anchor(first, rng)
+        With the episode's `index`, the kinds of task are spread evenly instead of left to
+        chance: episodes are no-write ones in the configured share, spaced out along the
+        indices, and take the no-write endings in turn; acting episodes start their chains
+        from the write tools in turn, so a phase's tasks cover every write tool.
+        """
+        ending, turn = self._plan(index) if index is not None else self._draw(rng)
+        chain: list[str] = []
+        patterns = [p for p in self.domain.patterns if p.ending == ending]
+        groups = [patterns]
+        if ending == "act":
+            length = rng.randint(1, self.params.max_chain)
+            first = self._writes[turn % len(self._writes)]
+            chain = sample_write_chain(self.domain.api_graph, self._writes, rng, length, first)
+            preferred = [p for p in patterns if first in p.write_tools]
+            groups = [preferred, [p for p in patterns if p not in preferred]]
+        anchor = self._anchor(groups, rng)
         candidates = sorted(self._pool) if self._pool else self.domain.subjects(self.base)
         subject = anchor.user_id if anchor else rng.choice(candidates)
         records = self.domain.subject_context(self.base, subject).records
@@ -127,16 +150,35 @@ class ContextSampler:
             policy=self.domain.policy,
             anchor=anchor,
             rules=[rule.description for rule in self.domain.rules],
+            ending=ending,
         )
 
-    def _anchor(self, tool_name: str, rng: random.Random) -> Task | None:
-        """A task for the chain's first write if the data allows, else any pattern's task."""
-        preferred = self._patterns_for(tool_name)
-        others = [p for p in self.domain.patterns if p not in preferred]
-        rng.shuffle(preferred)
-        rng.shuffle(others)
+    def _other_endings(self) -> list[Ending]:
+        return sorted({p.ending for p in self.domain.patterns} - {"act"})
+
+    def _draw(self, rng: random.Random) -> tuple[Ending, int]:
+        """A random ending (no-write with the configured share) and a random turn."""
+        others = self._other_endings()
+        if others and rng.random() < self.params.no_write_share:
+            return rng.choice(others), 0
+        return "act", rng.randrange(len(self._writes))
+
+    def _plan(self, index: int) -> tuple[Ending, int]:
+        """Episode `index`'s ending, and how many earlier episodes had an ending of its kind
+        (act, or no-write): a golden-ratio sequence spaces the no-write ones evenly."""
+        others = self._other_endings()
+        share = self.params.no_write_share if others else 0.0
+        no_write = [(j + 1) * _GOLDEN % 1.0 < share for j in range(index + 1)]
+        turn = sum(1 for earlier in no_write[:index] if earlier == no_write[index])
+        if no_write[index]:
+            return others[turn % len(others)], turn
+        return "act", turn
+
+    def _anchor(self, groups: list[list[TaskPattern]], rng: random.Random) -> Task | None:
+        """A task the data allows from the patterns, group by group, each group shuffled."""
+        ordered = [pattern for group in groups for pattern in rng.sample(group, len(group))]
         tries = 1 if self._pool is None else self.params.pool_tries
-        for pattern in [*preferred, *others]:
+        for pattern in ordered:
             for _ in range(tries):
                 task = pattern.instantiate(self.base, rng)
                 if task is None:

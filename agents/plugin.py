@@ -7,6 +7,7 @@ kinds, and the export formats.
 from __future__ import annotations
 
 from agents.blueprint_steps import register_blueprint_steps
+from agents.ending_summary import ending_summary
 from agents.exports import register_exporters
 from agents.final_review import FinalReviewStep
 from agents.gateway import gateway_run_hook
@@ -28,4 +29,5 @@ def register(extensions: Extensions) -> None:
     register_trajectory_steps(extensions)
     register_exporters(extensions.exporters)
     extensions.summaries.append(passk_summary)
+    extensions.summaries.append(ending_summary)
     extensions.preflight.append(preflight)

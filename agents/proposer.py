@@ -68,6 +68,7 @@ class Proposer:
             examples=context.examples,
             feedback=feedback,
             previous=previous,
+            ending=context.ending,
         )
 
     async def propose(

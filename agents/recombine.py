@@ -7,6 +7,7 @@ instruction; the phase's `review` step then judges the result like any proposal.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 
 from autogen_core.models import UserMessage
@@ -16,6 +17,7 @@ from agents.blueprint import Blueprint, Provenance
 from agents.blueprint_steps import _AgentStep
 from agents.sim_roles import merged_instruction, text_script
 from agents.step_base import BLUEPRINT, record_funnel
+from agents.trajectory_policy import targets
 from agents.validation import check_execution, check_policy, execute
 from domains.base import Action
 from runtime.steps import Episode, StepOutcome, StepParams
@@ -38,6 +40,7 @@ def combine(
         outputs=list(
             dict.fromkeys(output for _, blueprint in parts for output in blueprint.outputs)
         ),
+        ending="act",
         provenance=Provenance(
             model=first.provenance.model,
             parents=[key for key, _ in parts],
@@ -62,7 +65,11 @@ class RecombineParams(StepParams):
 
 
 class RecombineStep(_AgentStep):
-    """Picks 2..3 accepted blueprints of one user, merges, re-executes and policy-checks."""
+    """Picks 2..3 accepted blueprints of one user, merges, re-executes and policy-checks.
+
+    Only tasks that act are combined: a refusal or a transfer ends its conversation, so
+    nothing can follow it in one task.
+    """
 
     params_model = RecombineParams
     needs_run_store = True
@@ -75,11 +82,13 @@ class RecombineStep(_AgentStep):
         accepted = {
             item.item_key for item in await store.items(run_id, params.source, status="accepted")
         }
+        writes = self.handle.domain.write_tools()
         latest: dict[str, Blueprint] = {}
         for record in await store.results(run_id, params.source):
             if record.kind == BLUEPRINT and record.item_key in accepted:
                 latest[record.item_key] = Blueprint.model_validate(record.payload)
-        self.groups = group_by_user(sorted(latest.items()))
+        acting = {k: bp for k, bp in latest.items() if bp.resolved_ending(writes) == "act"}
+        self.groups = group_by_user(sorted(acting.items()))
         self.model = self.roster.role(params.role).model
         self.prompt = self.roster.role(params.role).prompt
 
@@ -91,14 +100,18 @@ class RecombineStep(_AgentStep):
         group = self.groups[episode.index % len(self.groups)]
         rng = episode.rng("recombine")
         count = rng.randint(params.min_parts, min(params.max_parts, len(group)))
-        parts = sorted(rng.sample(group, count), key=lambda part: part[0])
+        parts = sorted(self._disjoint(group, count, rng), key=lambda part: part[0])
         instruction = await self._merge([bp.instruction for _, bp in parts], episode)
         tools = self.handle.domain.tools
         blueprint = combine(parts, instruction, lambda name: tools[name].writes)
         execution = execute(self.handle.base, blueprint)
         checks = [check_execution(execution)]
         if checks[0].passed:
-            checks.append(check_policy(self.handle.domain, self.handle.base, execution.trace))
+            checks.append(
+                check_policy(
+                    self.handle.domain, self.handle.base, execution.trace, blueprint.user_id
+                )
+            )
         for check in checks:
             record_funnel(episode, check.check, check.passed)
         episode.record(
@@ -121,6 +134,33 @@ class RecombineStep(_AgentStep):
         """The combined blueprint, once the phase's reviews accepted it."""
         blueprint: Blueprint = episode.state["blueprint"]
         episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
+
+    def _disjoint(
+        self, group: list[tuple[str, Blueprint]], count: int, rng: random.Random
+    ) -> list[tuple[str, Blueprint]]:
+        """Up to `count` blueprints (at least two) whose writes touch different records,
+        where the group allows: two changes of one order rarely make one valid task."""
+        shuffled = rng.sample(group, len(group))
+        chosen: list[tuple[str, Blueprint]] = []
+        touched: set[str] = set()
+        for part in shuffled:
+            records = self._written(part[1])
+            if not records & touched:
+                chosen.append(part)
+                touched |= records
+            if len(chosen) == count:
+                return chosen
+        rest = [part for part in shuffled if part not in chosen]
+        return chosen + rest[: max(0, 2 - len(chosen))]
+
+    def _written(self, blueprint: Blueprint) -> set[str]:
+        tools = self.handle.domain.tools
+        return {
+            target
+            for action in blueprint.actions
+            if tools[action.name].writes
+            for target in targets(action.kwargs)
+        }
 
     async def _merge(self, instructions: list[str], episode: Episode) -> str:
         params = self.params

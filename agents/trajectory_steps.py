@@ -80,6 +80,10 @@ class LoadTaskStep(Step):
             )
         except ValidationError as exc:
             return StepOutcome.fail(f"invalid_task: {_short(exc)}")
+        catalog = self.phase.resources.get(DomainCatalog)
+        if catalog is not None and self.phase.phase in catalog.by_phase:
+            writes = catalog.for_phase(self.phase.phase).domain.write_tools()
+            blueprint.ending = blueprint.resolved_ending(writes)
         episode.record(BLUEPRINT, blueprint.model_dump(mode="json"))
         return StepOutcome.ok(task=episode.index)
 

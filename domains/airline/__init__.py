@@ -67,7 +67,7 @@ class AirlineDomain(PackagedDomain):
         "send_certificate": ("certificate", "compensat", "voucher"),
     }
     tool_list = TOOLS
-    rule_list = RULES  # A1-A6 of the spec (A7 is checked on conversations, not here).
+    rule_list = RULES  # the spec's A-rules; A7 is checked on conversations (trajectory policy)
     graph = API_GRAPH
     pattern_list = PATTERNS
     schemas = SCHEMAS

@@ -73,7 +73,7 @@ class RetailDomain(PackagedDomain):
         "exchange_delivered_order_items": ("exchang", "swap", "replac", "switch"),
     }
     tool_list = TOOLS
-    rule_list = RULES  # R1-R5 of the spec (R6 is checked on conversations, not here).
+    rule_list = RULES  # the spec's R-rules; R6 is checked on conversations (trajectory policy)
     graph = API_GRAPH
     pattern_list = PATTERNS
     schemas = SCHEMAS

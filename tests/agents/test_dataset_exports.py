@@ -117,7 +117,8 @@ async def test_tau_tasks_replay_to_the_verified_state(
     expected = {v.payload["expected_fingerprint"] for v in verdicts}
     base = resolve_domain("retail").environment({"data": {"seed": 0}})
     for task in tasks:
-        assert set(task) == {"user_id", "instruction", "actions", "outputs", "metadata"}
+        assert set(task) == {"user_id", "instruction", "actions", "outputs", "ending", "metadata"}
+        assert task["ending"] in ("act", "answer", "refuse", "transfer")
         fork = base.fork()
         assert all(result.ok for result in fork.run(task["actions"]))
         assert fork.fingerprint() in expected
