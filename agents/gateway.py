@@ -332,7 +332,12 @@ class ModelGateway:
                     # A bare scope, not fail_after: a thousand calls wait in these at once.
                     with anyio.CancelScope(deadline=min(now + config.timeout_s, deadline)) as scope:
                         outcome = await self._invoke(
-                            target, messages, tools, tool_choice, json_output, args
+                            target,
+                            messages,
+                            tools,
+                            tool_choice,
+                            json_output,
+                            _reseeded(args, attempt),
                         )
                     if scope.cancelled_caught:
                         raise TimeoutError
@@ -497,6 +502,14 @@ class ModelGateway:
                 response_json=result.model_dump_json() if result else None,
             )
         )
+
+
+def _reseeded(args: dict[str, Any], attempt: int) -> dict[str, Any]:
+    """A retry's arguments: the sample seed moved on, so a truncated or empty answer is
+    sampled anew instead of reproduced (the cache key stays the sample's)."""
+    if attempt == 1 or "seed" not in args:
+        return args
+    return {**args, "seed": (args["seed"] + attempt - 1) % SEED_RANGE}
 
 
 def request_key(

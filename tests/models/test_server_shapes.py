@@ -379,3 +379,5 @@ async def test_a_truncated_structured_answer_is_retried(store: Store, client: st
         parsed = await create_structured(gateway, "m", ASK, Review)
     assert parsed.value.satisfaction == 0
     assert len(server.requests) == 2
+    first, retry = (request["seed"] for request in server.requests)
+    assert retry != first, "a cut-off answer is sampled anew, not reproduced"
