@@ -1,0 +1,214 @@
+"""Running a protocol for one episode: spawn its roles as actors, route what they say.
+
+The engine sends `start` to the starting role, then takes messages in the order they were
+said: it finds the first route for (sender, kind) whose condition holds, counts it, and
+either ends the episode or delivers the message to the receiving role (to every instance of
+a committee at once, then gathers their answers). When a counted route would pass its limit,
+`limit.<counter>` is routed instead. Every delivery is kept in the trace.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import structlog
+
+from runtime.actors import Actor, ActorSystem, InlineActorRef
+from runtime.errors import ActorError, ApigenError
+from runtime.protocol import (
+    LIMIT_PREFIX,
+    PROTOCOL,
+    START,
+    CheckedProtocol,
+    Emitted,
+    Outcome,
+    Role,
+    RouteSpec,
+)
+
+_log = structlog.get_logger("runtime.protocol")
+
+SUMMARY_CHARS = 160
+
+
+class ProtocolFailed(ApigenError):
+    """The protocol could not go on: a role said nothing, or a message had no route."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReached:
+    """`limit.<counter>`: the counted route was not taken; `message` is what it carried."""
+
+    counter: str
+    sender: str
+    kind: str
+    message: Any
+
+    def summary(self) -> str:
+        return f"{self.counter} exhausted at {self.sender} {self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One delivery: who said what to whom (or what ended the episode)."""
+
+    sender: str
+    receiver: str
+    kind: str
+    text: str
+
+
+@dataclass
+class ProtocolResult:
+    """How the episode ended, why, and every message in order."""
+
+    outcome: Outcome
+    reason: str
+    last: Any = None
+    trace: list[TraceEntry] = field(default_factory=list)
+
+
+class _RoleActor(Actor[Emitted, Sequence[Emitted]]):
+    """A role behind an actor's mailbox."""
+
+    __slots__ = ("role",)
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    async def handle(self, message: Emitted) -> Sequence[Emitted]:
+        return await self.role.handle(message.kind, message.message)
+
+    async def on_stop(self) -> None:
+        await self.role.close()
+
+
+def summarize(message: Any) -> str:
+    """A short text for the trace: the message's own `summary()`, else its text."""
+    describe = getattr(message, "summary", None)
+    text = describe() if callable(describe) else str(message)
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+class ProtocolRun:
+    """One episode's run of a checked protocol: its actors, counters and trace."""
+
+    def __init__(
+        self,
+        protocol: CheckedProtocol,
+        system: ActorSystem,
+        context: Any,
+        *,
+        attached: Mapping[str, Role] | None = None,
+        episode: str = "",
+    ) -> None:
+        """`attached` plays roles with the caller's own objects (embedding applications,
+        a person at a console) instead of building them from their kinds."""
+        self.protocol = protocol
+        self.episode = episode
+        self.counters = dict.fromkeys(protocol.spec.limits, 0)
+        self.trace: list[TraceEntry] = []
+        self._routes: dict[tuple[str, str], list[RouteSpec]] = {}
+        for route in protocol.spec.routes:
+            self._routes.setdefault((route.sender, route.kind), []).append(route)
+        given = attached or {}
+        self.actors: dict[str, list[InlineActorRef[Emitted, Sequence[Emitted]]]] = {}
+        for name, spec in protocol.spec.roles.items():
+            kind, params = protocol.kinds[name], protocol.params[name]
+            roles = (
+                [given[name]]
+                if name in given
+                else [kind.build(params, context) for _ in range(spec.count)]
+            )
+            self.actors[name] = [
+                system.spawn_inline(_RoleActor(role), name=f"{name}{i or ''}@{episode}")
+                for i, role in enumerate(roles)
+            ]
+
+    async def run(self, start: Any) -> ProtocolResult:
+        """Route from `start` until a route ends the episode; stop every role either way."""
+        try:
+            return await self._route_all(Emitted(START, start))
+        finally:
+            with anyio.CancelScope(shield=True):
+                for refs in self.actors.values():
+                    for ref in refs:
+                        await ref.stop()
+
+    async def _route_all(self, first: Emitted) -> ProtocolResult:
+        starter = self.protocol.spec.start.to
+        self._note(PROTOCOL, starter, first)
+        pending = deque((starter, answer) for answer in await self._deliver(starter, first))
+        while pending:
+            sender, said = pending.popleft()
+            route = self._route(sender, said)
+            if route.count is not None:
+                if self.counters[route.count] >= self.protocol.spec.limits[route.count]:
+                    reached = LimitReached(route.count, sender, said.kind, said.message)
+                    pending.appendleft((PROTOCOL, Emitted(LIMIT_PREFIX + route.count, reached)))
+                    continue
+                self.counters[route.count] += 1
+            for counter in route.reset:
+                self.counters[counter] = 0
+            if route.end is not None:
+                self._note(sender, f"end:{route.end}", said)
+                return ProtocolResult(route.end, _reason(sender, said), said.message, self.trace)
+            assert route.to is not None
+            self._note(sender, route.to, said)
+            answers = await self._deliver(route.to, said)
+            pending.extend((route.to, answer) for answer in answers)
+        raise ProtocolFailed(f"the protocol stalled: no role has anything to say ({self.episode})")
+
+    def _route(self, sender: str, said: Emitted) -> RouteSpec:
+        """The first route for (sender, kind) whose condition holds."""
+        for route in self._routes.get((sender, said.kind), ()):
+            if route.when is None or self.protocol.kinds[sender].check_predicate(
+                said.kind, route.when, said.message
+            ):
+                return route
+        raise ProtocolFailed(f"no route takes {said.kind!r} from {sender!r}")
+
+    async def _deliver(self, receiver: str, said: Emitted) -> list[Emitted]:
+        """The receiver's answer: one instance's, or a committee's gathered answers."""
+        refs = self.actors[receiver]
+        delivered = (
+            said if not said.kind.startswith(LIMIT_PREFIX) else Emitted("limit", said.message)
+        )
+        if len(refs) == 1:
+            return list(await self._ask(refs[0], delivered))
+        answers: list[Sequence[Emitted]] = [()] * len(refs)
+
+        async def one(index: int) -> None:
+            answers[index] = await self._ask(refs[index], delivered)
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(refs)):
+                group.start_soon(one, index)
+        kind = self.protocol.kinds[receiver]
+        return kind.gather(self.protocol.params[receiver], answers)
+
+    @staticmethod
+    async def _ask(
+        ref: InlineActorRef[Emitted, Sequence[Emitted]], said: Emitted
+    ) -> Sequence[Emitted]:
+        try:
+            return await ref.ask(said)
+        except ActorError as exc:
+            raise ProtocolFailed(str(exc)) from exc
+
+    def _note(self, sender: str, receiver: str, said: Emitted) -> None:
+        entry = TraceEntry(sender, receiver, said.kind, summarize(said.message))
+        self.trace.append(entry)
+        _log.debug("protocol.message", sender=sender, receiver=receiver, kind=said.kind)
+
+
+def _reason(sender: str, said: Emitted) -> str:
+    """Why the episode ended: the message's own `reason`, else who said what."""
+    reason = getattr(said.message, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    return f"{sender}: {said.kind}"
