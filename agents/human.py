@@ -138,6 +138,14 @@ class HumanSimulator:
                 messages.append(UserMessage(content=text, source="assistant"))
         return messages
 
+    async def sample(self, transcript: Transcript) -> str:
+        """One next user turn."""
+        return await self._sample(self.view(transcript), self.scenario, self.call)
+
+    async def candidates(self, transcript: Transcript) -> list[str]:
+        """`best_of` candidate next turns, each its own sample."""
+        return await self._candidates(self.view(transcript))
+
     async def speak(self, transcript: Transcript) -> HumanTurn:
         """The next user turn (the best of N candidates when a judge is set)."""
         messages = self.view(transcript)

@@ -15,6 +15,7 @@ from agents.passk import passk_summary
 from agents.preflight import preflight
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
+from agents.roles import protocol_scopes_hook, register_role_kinds
 from agents.trajectory_steps import register_trajectory_steps
 from runtime.plugins import Extensions
 
@@ -23,6 +24,8 @@ def register(extensions: Extensions) -> None:
     """Add every agent-side extension to `extensions`."""
     extensions.run_hooks.append(gateway_run_hook)
     extensions.run_hooks.append(agent_resources_hook)
+    extensions.run_hooks.append(protocol_scopes_hook)
+    register_role_kinds(extensions.roles)
     register_blueprint_steps(extensions.steps)
     extensions.steps.register("recombine", RecombineStep)
     extensions.steps.register("final_review", FinalReviewStep)

@@ -7,14 +7,16 @@ Installed packages register through the `apigen_mt.plugins` entry-point group; a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
-from runtime.engine import RunHook
+from runtime.engine import RunContext, RunHook
 from runtime.errors import RegistryError
 from runtime.exports import ExporterRegistry
 from runtime.playbook import Playbook
+from runtime.protocol import RoleKinds
 from runtime.steps import StepRegistry, default_step_registry
 from runtime.store import Store
 
@@ -38,6 +40,21 @@ class Extensions:
     exporters: ExporterRegistry = field(default_factory=lambda: ExporterRegistry("export format"))
     summaries: list[SummaryHook] = field(default_factory=list)
     preflight: list[Preflight] = field(default_factory=list)
+    roles: RoleKinds = field(default_factory=RoleKinds)
+
+    def __post_init__(self) -> None:
+        self.run_hooks.append(_provide_roles(self.roles))
+
+
+def _provide_roles(roles: RoleKinds) -> RunHook:
+    """A run hook that makes the role kinds available to protocol steps."""
+
+    @asynccontextmanager
+    async def hook(context: RunContext) -> AsyncIterator[None]:
+        context.resources.provide(RoleKinds, roles)
+        yield
+
+    return hook
 
 
 Register = Callable[[Extensions], None]

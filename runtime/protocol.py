@@ -54,6 +54,9 @@ class RoleSpec(BaseModel):
 
 class StartSpec(_Spec):
     to: str = Field(description="the role that receives the protocol's `start` message")
+    count: str | None = Field(
+        default=None, pattern=_NAME, description="counter the start adds one to (see limits)"
+    )
 
 
 class RouteSpec(_Spec):
@@ -124,8 +127,9 @@ class RoleKind(ABC):
     """Everything a role of this kind may be shown."""
 
     @abstractmethod
-    def build(self, params: BaseModel, context: Any) -> Role:
-        """One instance for one episode (`context` is what the running phase provides)."""
+    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+        """One instance of `role` for one episode (`context`: what the running phase
+        provides, e.g. its model gateway and the episode's inputs)."""
 
     def gather(self, params: BaseModel, emitted: Sequence[Sequence[Emitted]]) -> list[Emitted]:
         """The committee's answer from each instance's messages (default: all of them)."""
@@ -136,12 +140,16 @@ class RoleKind(ABC):
         raise NotImplementedError(f"{self.name}: no predicate {predicate!r} on {kind!r}")
 
 
-RoleKinds = Registry[RoleKind]
+class RoleKinds(Registry[RoleKind]):
+    """Role kinds by name (extensions register theirs; a protocol may name an import path)."""
+
+    def __init__(self) -> None:
+        super().__init__("role kind")
 
 
 def default_role_kinds() -> RoleKinds:
     """An empty registry of role kinds (extensions register theirs)."""
-    return Registry("role kind")
+    return RoleKinds()
 
 
 # -- load-time checks ---------------------------------------------------------------------
@@ -229,6 +237,8 @@ def _check_start(spec: ProtocolSpec, kinds: dict[str, RoleKind]) -> ProtocolProb
         return ProtocolProblem(
             ("start", "to"), f"role {spec.start.to!r} ({kinds[spec.start.to].name}) cannot start"
         )
+    if spec.start.count is not None and spec.start.count not in spec.limits:
+        return ProtocolProblem(("start", "count"), f"counter {spec.start.count!r} has no limit")
     return None
 
 

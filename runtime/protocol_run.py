@@ -89,6 +89,8 @@ class _RoleActor(Actor[Emitted, Sequence[Emitted]]):
 
 def summarize(message: Any) -> str:
     """A short text for the trace: the message's own `summary()`, else its text."""
+    if message is None:
+        return ""
     describe = getattr(message, "summary", None)
     text = describe() if callable(describe) else str(message)
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
@@ -122,7 +124,7 @@ class ProtocolRun:
             roles = (
                 [given[name]]
                 if name in given
-                else [kind.build(params, context) for _ in range(spec.count)]
+                else [kind.build(name, params, context) for _ in range(spec.count)]
             )
             self.actors[name] = [
                 system.spawn_inline(_RoleActor(role), name=f"{name}{i or ''}@{episode}")
@@ -141,6 +143,8 @@ class ProtocolRun:
 
     async def _route_all(self, first: Emitted) -> ProtocolResult:
         starter = self.protocol.spec.start.to
+        if self.protocol.spec.start.count is not None:
+            self.counters[self.protocol.spec.start.count] += 1
         self._note(PROTOCOL, starter, first)
         pending = deque((starter, answer) for answer in await self._deliver(starter, first))
         while pending:

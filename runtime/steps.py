@@ -151,7 +151,9 @@ StepRegistry = Registry[type[Step]]
 def default_step_registry() -> StepRegistry:
     """A fresh registry holding the runtime's built-in step kinds."""
     from runtime.echo import register_echo_steps
+    from runtime.protocol_step import ProtocolStep
 
     registry: StepRegistry = Registry("step kind")
     register_echo_steps(registry)
+    registry.register("protocol", ProtocolStep)
     return registry

@@ -53,7 +53,7 @@ class PlayerKind(RoleKind):
     params_model = NoParams
     can_see = frozenset({"court"})
 
-    def build(self, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any) -> Role:
         return Player()
 
     def check_predicate(self, kind: str, predicate: str, message: Any) -> bool:
@@ -87,7 +87,7 @@ class VoterKind(RoleKind):
     params_model = VoterParams
     plan: ClassVar[list[list[bool]]] = []
 
-    def build(self, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any) -> Role:
         return Voter(self.plan.pop(0))
 
     def gather(self, params: BaseModel, emitted: Sequence[Sequence[Emitted]]) -> list[Emitted]:

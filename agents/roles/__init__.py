@@ -1,0 +1,33 @@
+"""The participants of the shipped protocols, as role kinds (see `runtime.protocol`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from agents.roles.dialogue import AssistantKind, EnvironmentKind, HumanKind, TurnJudgeKind
+from agents.roles.scope import EpisodeScope, PhaseServices
+from agents.roles.verifier import VerifierKind
+from runtime.engine import RunContext
+from runtime.protocol import RoleKinds
+from runtime.protocol_step import ProtocolScopes
+from runtime.steps import Episode, PhaseContext
+
+__all__ = ["EpisodeScope", "PhaseServices", "protocol_scopes_hook", "register_role_kinds"]
+
+
+def register_role_kinds(kinds: RoleKinds) -> None:
+    """Add the shipped role kinds."""
+    for kind in (HumanKind(), TurnJudgeKind(), AssistantKind(), EnvironmentKind(), VerifierKind()):
+        kinds.register(kind.name, kind)
+
+
+def _scope(phase: PhaseContext, episode: Episode) -> EpisodeScope:
+    return EpisodeScope(PhaseServices.of(phase), episode, timeout_s=phase.ask_timeout_s)
+
+
+@asynccontextmanager
+async def protocol_scopes_hook(context: RunContext) -> AsyncIterator[None]:
+    """Give protocol steps what the shipped role kinds build on, per episode."""
+    context.resources.provide(ProtocolScopes, ProtocolScopes(_scope))
+    yield

@@ -1,0 +1,150 @@
+"""What a protocol's roles are given: the phase's services and the episode's own things.
+
+`PhaseServices` is built once per phase (gateway, roles' configs, templates, the domain, and
+what every trial of a blueprint shares: its parsed blueprint, simulated scripts and user
+prompt); `EpisodeScope` is one episode's: its inputs, its environment fork and transcript.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from autogen_core.tools import ToolSchema
+
+from agents.assistant import tool_schemas
+from agents.blueprint import Blueprint
+from agents.gateway import CallContext, ModelGateway
+from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
+from agents.step_base import BLUEPRINT
+from agents.transcript import Transcript
+from domains.environment import Environment
+from runtime.errors import ApigenError
+from runtime.steps import Episode, PhaseContext
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class PerObject(Generic[K, V]):
+    """A value derived from an object that many episodes share, computed once per object.
+
+    Trials of one source item share its payload (and so its Blueprint): validating it and
+    building its scripts and user prompt once per object instead of once per trial saves
+    CPU and keeps the live episodes small. Keyed by the object itself, which is held so its
+    id cannot be reused; the most recent `size` objects are kept. Users only read the values.
+    """
+
+    def __init__(self, make: Callable[[K], V], size: int = 1024) -> None:
+        self._make = make
+        self._size = size
+        self._entries: OrderedDict[int, tuple[K, V]] = OrderedDict()
+
+    def of(self, key: K) -> V:
+        entry = self._entries.get(id(key))
+        if entry is not None and entry[0] is key:
+            self._entries.move_to_end(id(key))
+            return entry[1]
+        value = self._make(key)
+        self._entries[id(key)] = (key, value)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return value
+
+
+@dataclass
+class PhaseServices:
+    """Everything the roles of one phase share."""
+
+    phase: PhaseContext
+    gateway: ModelGateway
+    roster: AgentRoster
+    templates: Templates
+    handle: DomainHandle
+    writes: frozenset[str]
+    tools: list[ToolSchema]
+    blueprints: PerObject[dict[str, Any], Blueprint] = field(
+        default_factory=lambda: PerObject(Blueprint.model_validate)
+    )
+    shared: dict[str, PerObject[Any, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, phase: PhaseContext) -> PhaseServices:
+        """The phase's services, built on first use and kept in its resources."""
+        kept = phase.resources.get(_ServicesByPhase)
+        if kept is None:
+            kept = _ServicesByPhase()
+            phase.resources.provide(_ServicesByPhase, kept)
+        found = kept.get(phase.phase)
+        if found is None:
+            resources = phase.resources
+            handle = resources.require(DomainCatalog).for_phase(phase.phase)
+            found = cls(
+                phase=phase,
+                gateway=resources.require(ModelGateway),
+                roster=resources.require(AgentRoster),
+                templates=resources.require(Templates),
+                handle=handle,
+                writes=frozenset(handle.domain.write_tools()),
+                tools=tool_schemas(handle.domain),
+            )
+            kept[phase.phase] = found
+        return found
+
+    def per_blueprint(self, name: str, make: Callable[[Blueprint], V]) -> PerObject[Blueprint, V]:
+        """A cache of `make(blueprint)` the phase's episodes share, by name."""
+        cache = self.shared.get(name)
+        if cache is None:
+            cache = self.shared[name] = PerObject(make)
+        return cache
+
+
+class _ServicesByPhase(dict[str, PhaseServices]):
+    """Resources entry: each phase's services."""
+
+
+@dataclass
+class EpisodeScope:
+    """One episode as its roles see it."""
+
+    services: PhaseServices
+    episode: Episode
+    timeout_s: float
+    models: dict[str, str] = field(default_factory=dict)
+    """The model each speaking part uses (`human`, `assistant`), for the records."""
+
+    @cached_property
+    def blueprint(self) -> Blueprint:
+        """The blueprint the episode plays: its source item's last `blueprint` result."""
+        found = [item.payload for item in self.episode.inputs if item.kind == BLUEPRINT]
+        if not found:
+            raise ApigenError(f"episode {self.episode.key} has no blueprint input")
+        return self.services.blueprints.of(found[-1])
+
+    @cached_property
+    def env(self) -> Environment:
+        """The episode's own fork of the phase's environment."""
+        return self.services.handle.base.fork()
+
+    @cached_property
+    def seed(self) -> int:
+        """The episode attempt's seed (simulated scripts draw their faults from it)."""
+        return (self.episode.seed + 7919 * self.episode.attempt) % (2**63)
+
+    def call(self, role: str) -> CallContext:
+        """Who calls a model: for the gateway's records and the sample seed."""
+        return CallContext(
+            phase=self.services.phase.phase,
+            item_key=self.episode.key,
+            role=role,
+            attempt=self.episode.attempt,
+        )
+
+    @cached_property
+    def transcript(self) -> Transcript:
+        """The conversation as its participants record it (the assistant role sets its
+        system prompt and tools: the transcript is the assistant's view)."""
+        return Transcript.model_construct(system="", tools=[], messages=[], best_of=[])

@@ -1,0 +1,124 @@
+"""Phase 2's verifier as a role kind: it hears how the conversation ended, records the
+trajectory, judges it (policy, final state, outputs, ending) and says accepted or rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from agents.roles.messages import Ended, Judged
+from agents.roles.scope import EpisodeScope
+from agents.step_base import record_funnel
+from agents.trajectory_policy import trajectory_violations
+from agents.trajectory_steps import TRAJECTORY, VERDICT, VerifyParams
+from agents.transcript import EndReason, Transcript
+from agents.verify import verify_trajectory
+from runtime.protocol import LIMIT, Emitted, Role, RoleKind
+from runtime.protocol_run import LimitReached
+
+DEFAULT_LIMIT_ENDINGS: dict[str, EndReason] = {"turns": "max_turns", "tool_steps": "tool_steps"}
+
+
+class VerifierParams(VerifyParams):
+    limit_endings: dict[str, EndReason] = Field(
+        default_factory=lambda: dict(DEFAULT_LIMIT_ENDINGS),
+        description="the transcript's ending when a counter runs out (others: max_turns)",
+    )
+
+
+class VerifierRole(Role):
+    """Records and judges one conversation."""
+
+    def __init__(self, scope: EpisodeScope, params: VerifierParams):
+        self.scope = scope
+        self.params = params
+
+    async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
+        transcript = self.scope.transcript
+        if isinstance(message, LimitReached):
+            transcript.end = self.params.limit_endings.get(message.counter, "max_turns")
+        else:
+            assert isinstance(message, Ended)
+            transcript.end, transcript.error = message.how, message.error  # type: ignore[assignment]
+        self._record(transcript)
+        if transcript.end == "error":
+            return [Emitted("failed", Judged(False, (f"model_error: {transcript.error}",)))]
+        return self._judge(transcript)
+
+    def _record(self, transcript: Transcript) -> None:
+        scope, episode = self.scope, self.scope.episode
+        services = scope.services
+        payload = {
+            "attempt": episode.attempt,
+            "trial": episode.trial,
+            "domain": services.handle.domain.name,
+            "ending": scope.blueprint.resolved_ending(services.writes),
+            "models": scope.models,
+            "simulated": any(services.gateway.is_simulated(m) for m in scope.models.values()),
+            **transcript.model_dump(mode="json"),
+        }
+        episode.record(TRAJECTORY, payload)
+        episode.outcome.update(
+            end=transcript.end, turns=transcript.turns, tool_calls=len(transcript.tool_calls())
+        )
+        record_funnel(episode, "converse", transcript.end != "error")
+
+    def _judge(self, transcript: Transcript) -> list[Emitted]:
+        scope, params = self.scope, self.params
+        services, blueprint, episode = scope.services, scope.blueprint, scope.episode
+        base = services.handle.base
+        expected = blueprint.resolved_ending(services.writes)
+        violations = None
+        if params.policy != "off":
+            violations = trajectory_violations(
+                base.domain, base, transcript.messages, subject=blueprint.user_id, expected=expected
+            )
+        verdict = verify_trajectory(
+            base,
+            blueprint.actions,
+            blueprint.outputs,
+            scope.env,
+            transcript.assistant_texts(),
+            check_state=params.state,
+            check_outputs=params.outputs,
+            end=transcript.end,
+            endings=params.endings,
+            expected=expected,
+            violations=violations,
+            enforce_policy=params.policy == "enforce",
+        )
+        for stage, passed in (
+            ("policy", verdict.policy_ok),
+            ("state", verdict.state_ok),
+            ("outputs", verdict.outputs_ok),
+        ):
+            if passed is not None:
+                record_funnel(episode, stage, passed)
+        episode.record(VERDICT, {"attempt": episode.attempt, **verdict.model_dump(mode="json")})
+        episode.outcome.update(
+            accepted=verdict.accepted, reasons=verdict.reasons, policy_ok=verdict.policy_ok
+        )
+        judged = Judged(verdict.accepted, tuple(verdict.reasons))
+        return [Emitted("accepted" if verdict.accepted else "rejected", judged)]
+
+
+class VerifierKind(RoleKind):
+    """Judges a finished conversation against its blueprint."""
+
+    name = "verifier"
+    accepts: ClassVar[dict[str, type[Any]]] = {"ended": Ended, LIMIT: LimitReached}
+    emits: ClassVar[dict[str, type[Any]]] = {
+        "accepted": Judged,
+        "rejected": Judged,
+        "failed": Judged,
+    }
+    params_model = VerifierParams
+    can_see = frozenset({"blueprint", "transcript", "state"})
+    sees = ("blueprint", "transcript", "state")
+
+    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+        assert isinstance(params, VerifierParams) and isinstance(context, EpisodeScope)
+        return VerifierRole(context, params)

@@ -1,0 +1,75 @@
+"""The `protocol` step kind: a phase's conversation declared in its playbook, run per episode.
+
+The step's parameters are a protocol (roles, start, routes, limits). What its roles are given
+comes from the run's `ProtocolScopes` resource (the agents package provides one); the role
+kinds from the run's `RoleKinds` registry. The episode's outcome is the protocol's: an
+accepting end passes, a rejecting or unfinished one fails, a failed one is an error. The
+message trace is recorded with the episode (`inspect RUN --trace ITEM`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.errors import ApigenError
+from runtime.protocol import CheckedProtocol, ProtocolSpec, RoleKinds, check_protocol
+from runtime.protocol_run import ProtocolFailed, ProtocolRun
+from runtime.steps import Episode, PhaseContext, Step, StepOutcome, StepParams
+
+TRACE = "trace"
+"""The result kind holding an episode's messages in order."""
+
+
+class ProtocolParams(StepParams, ProtocolSpec):
+    """A protocol as a step's parameters."""
+
+
+@dataclass(frozen=True)
+class ProtocolScopes:
+    """Builds what a protocol's roles are given for one episode (a run resource)."""
+
+    scope: Callable[[PhaseContext, Episode], Any]
+
+
+class ProtocolStep(Step):
+    """Runs the declared protocol for each episode attempt."""
+
+    params_model = ProtocolParams
+    protocol: CheckedProtocol
+    scopes: ProtocolScopes
+
+    async def setup(self) -> None:
+        resources = self.phase.resources
+        checked = check_protocol(self.params_spec(), resources.require(RoleKinds))
+        if not isinstance(checked, CheckedProtocol):
+            where = ".".join(str(part) for part in checked.loc)
+            raise ApigenError(f"phase {self.phase.phase!r}: protocol.{where}: {checked.message}")
+        self.protocol = checked
+        self.scopes = resources.require(ProtocolScopes)
+
+    def params_spec(self) -> ProtocolSpec:
+        params = self.params
+        assert isinstance(params, ProtocolParams)
+        return params
+
+    async def run(self, episode: Episode) -> StepOutcome:
+        context = self.scopes.scope(self.phase, episode)
+        run = ProtocolRun(self.protocol, self.phase.system, context, episode=episode.key)
+        try:
+            result = await run.run(start=None)
+        except ProtocolFailed as exc:
+            self._record_trace(episode, run)
+            return StepOutcome.error(f"protocol: {exc}")
+        self._record_trace(episode, run)
+        if result.outcome == "accepted":
+            return StepOutcome.ok()
+        if result.outcome == "failed":
+            return StepOutcome.error(result.reason)
+        return StepOutcome.fail(result.reason)
+
+    @staticmethod
+    def _record_trace(episode: Episode, run: ProtocolRun) -> None:
+        messages = [[t.sender, t.receiver, t.kind, t.text] for t in run.trace]
+        episode.record(TRACE, {"attempt": episode.attempt, "messages": messages})
