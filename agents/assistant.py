@@ -1,8 +1,9 @@
 """The assistant agent: the domain policy as system prompt, the domain's tools on a fork.
 
-Each turn loops model -> tool calls run on the episode's environment -> results -> model,
-until the model answers in text. Tool errors go back to the model as error results, never as
-exceptions; the loop is bounded by `max_tool_steps` model calls that ask for tools.
+A model answer is a text reply or tool calls (`take_answer`); tool calls run on the episode's
+environment (`run_calls`), and their errors go back to the model as error results, never as
+exceptions. A protocol's assistant and environment roles take these steps one message at a
+time; `Assistant` takes a whole turn for hosts that drive turns themselves.
 
 The domain policies allow one tool call at a time. When a model asks for several in one
 message (parallel tool calls), only the first runs by default; every other call of that
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from autogen_core import FunctionCall
 from autogen_core.models import (
@@ -123,9 +124,81 @@ class AssistantReply:
     error: str = ""
 
 
+class TurnAssistant(Protocol):
+    """An assistant that takes a whole turn itself (its tool calls included): for hosts
+    that drive the turns, such as an autogen team. Our `Assistant` is one;
+    `agents.autogen_adapters.AutogenAssistant` (an autogen `AssistantAgent`) another."""
+
+    @property
+    def system_prompt(self) -> str: ...
+
+    @property
+    def tools(self) -> Sequence[ToolSchema]: ...
+
+    async def respond(self, transcript: Transcript) -> AssistantReply: ...
+
+
+def take_answer(
+    transcript: Transcript, result: CreateResult, next_id: Callable[[], str]
+) -> list[ToolCall] | None:
+    """Append the model's answer to the transcript: its text (then None), or its tool calls
+    (returned; `next_id` names a call the model left without an id)."""
+    if isinstance(result.content, str):
+        transcript.messages.append(
+            ChatMessage(role="assistant", content=result.content.strip(), reasoning=result.thought)
+        )
+        return None
+    calls = [parse_call(call, next_id()) for call in result.content]
+    transcript.messages.append(
+        ChatMessage(role="assistant", tool_calls=calls, reasoning=result.thought)
+    )
+    return calls
+
+
+def run_calls(
+    env: Environment,
+    calls: Sequence[ToolCall],
+    *,
+    sequential: bool,
+    transfer_tools: Collection[str],
+) -> tuple[list[ChatMessage], bool]:
+    """Each call's result (only the first runs when `sequential`: the others get `NOT_RUN`),
+    and whether a transfer to a human agent succeeded."""
+    results: list[ChatMessage] = []
+    transferred = False
+    for index, call in enumerate(calls):
+        if index and sequential:
+            results.append(_not_run(call))
+            continue
+        result = _execute(env, call)
+        results.append(result)
+        transferred |= call.name in transfer_tools and not result.is_error
+    return results, transferred
+
+
+def _execute(env: Environment, call: ToolCall) -> ChatMessage:
+    if call.invalid_arguments is not None:
+        output = f"{ERROR_PREFIX}arguments are not a JSON object: {call.invalid_arguments}"
+        ok = False
+    else:
+        result = env.call(call.name, call.arguments)
+        output, ok = result.output, result.ok
+    return ChatMessage(
+        role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
+    )
+
+
+def _not_run(call: ToolCall) -> ChatMessage:
+    return ChatMessage(
+        role="tool", content=NOT_RUN, tool_call_id=call.id, name=call.name, is_error=True
+    )
+
+
 @dataclass
 class Assistant:
-    """One episode's assistant, acting on `env` (a fork of the phase's base environment)."""
+    """One episode's assistant taking whole turns on `env` (a fork of the phase's base
+    environment), for hosts that drive the turns (see `TurnAssistant`); a protocol's
+    assistant and environment roles take the same steps one message at a time."""
 
     gateway: ModelGateway
     model: str
@@ -154,47 +227,22 @@ class Assistant:
                 call=self.call,
                 timeout_s=self.timeout_s,
             )
-            if isinstance(result.content, str):
-                text = result.content.strip()
-                transcript.messages.append(
-                    ChatMessage(role="assistant", content=text, reasoning=result.thought)
-                )
+            calls = take_answer(transcript, result, self._next_id)
+            if calls is None:
                 return AssistantReply("refusal" if is_refusal(result) else None)
-            calls = [self._parse(call) for call in result.content]
-            transcript.messages.append(
-                ChatMessage(role="assistant", tool_calls=calls, reasoning=result.thought)
+            results, transferred = run_calls(
+                self.env,
+                calls,
+                sequential=self.sequential_calls,
+                transfer_tools=self.transfer_tools,
             )
-            transferred = False
-            for index, call in enumerate(calls):
-                if index and self.sequential_calls:
-                    transcript.messages.append(_not_run(call))
-                    continue
-                outcome = self._execute(call)
-                transcript.messages.append(outcome)
-                transferred |= call.name in self.transfer_tools and not outcome.is_error
+            transcript.messages.extend(results)
             if transferred:
                 return AssistantReply(end="transfer")
         return AssistantReply(
             end="tool_steps", error=f"no text answer after {self.max_tool_steps} tool steps"
         )
 
-    def _parse(self, call: FunctionCall) -> ToolCall:
+    def _next_id(self) -> str:
         self._calls += 1
-        return parse_call(call, f"call_{self._calls}")
-
-    def _execute(self, call: ToolCall) -> ChatMessage:
-        if call.invalid_arguments is not None:
-            output = f"{ERROR_PREFIX}arguments are not a JSON object: {call.invalid_arguments}"
-            ok = False
-        else:
-            result = self.env.call(call.name, call.arguments)
-            output, ok = result.output, result.ok
-        return ChatMessage(
-            role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
-        )
-
-
-def _not_run(call: ToolCall) -> ChatMessage:
-    return ChatMessage(
-        role="tool", content=NOT_RUN, tool_call_id=call.id, name=call.name, is_error=True
-    )
+        return f"call_{self._calls}"

@@ -28,8 +28,8 @@ from autogen_agentchat.messages import (
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import FunctionExecutionResult
 
+from agents.assistant import TurnAssistant
 from agents.autogen_adapters import AutogenAssistant
-from agents.conversation import AssistantRole
 from agents.human import OPENING, HumanSimulator
 from agents.scenario import STOP_TOKEN
 from agents.transcript import ChatMessage, EndReason, Transcript
@@ -52,7 +52,7 @@ class TeamTranscript:
 
     @classmethod
     def for_assistant(
-        cls, assistant: AssistantRole, stop_token: str = STOP_TOKEN
+        cls, assistant: TurnAssistant, stop_token: str = STOP_TOKEN
     ) -> TeamTranscript:
         """An empty transcript with the assistant's system prompt and tools."""
         transcript = Transcript(
@@ -168,7 +168,7 @@ class HumanChatAgent(BaseChatAgent):
 
 
 class AssistantChatAgent(BaseChatAgent):
-    """Our assistant (or any `AssistantRole`) as an autogen chat agent: one turn per call.
+    """Our assistant (or any `TurnAssistant`) as an autogen chat agent: one turn per call.
 
     Its tool calls run on the assistant's environment fork and appear in the team's stream as
     `ToolCallRequestEvent`/`ToolCallExecutionEvent`; asked to speak before any user turn, it
@@ -177,7 +177,7 @@ class AssistantChatAgent(BaseChatAgent):
 
     def __init__(
         self,
-        assistant: AssistantRole,
+        assistant: TurnAssistant,
         shared: TeamTranscript,
         *,
         name: str = "assistant",

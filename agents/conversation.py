@@ -1,39 +1,37 @@
-"""The episode protocol: the human speaks first, then turns alternate until one side ends it.
+"""A conversation between your own user and assistant objects, run as a protocol.
 
-A conversation ends on the human's stop token, a transfer to a human agent, the turn limit,
-an assistant refusal, a tool loop that never answers, or a failed model call. Whatever the
-ending, the transcript records every message in order; whether it followed the policy is the
-verifier's judgement (`agents.trajectory_policy`).
+For applications that embed our agents without a playbook: `converse` attaches a
+`HumanSimulator` and any whole-turn assistant (`TurnAssistant`: ours, or an autogen
+`AssistantAgent` through `AutogenAssistant`) to a two-party protocol and returns the
+transcript. The user speaks first; turns alternate until the user's stop token, a transfer,
+a refusal, a tool loop that never answers, a failed model call, or the turn limit.
+Playbook phases use the shipped conversation protocol instead, with the assistant's tool
+calls routed to an environment role message by message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, ClassVar
 
-from autogen_core.tools import ToolSchema
+from pydantic import BaseModel
 
-from agents.assistant import AssistantReply
+from agents.assistant import TurnAssistant
 from agents.human import HumanSimulator
-from agents.transcript import ChatMessage, EndReason, Transcript
-from runtime.errors import ModelError
-
-
-class AssistantRole(Protocol):
-    """What a conversation needs from an assistant: its prompt, its tools, one turn at a time.
-
-    Our `Assistant` is one; `agents.autogen_adapters.AutogenAssistant` (an autogen
-    `AssistantAgent`) is another.
-    """
-
-    @property
-    def system_prompt(self) -> str: ...
-
-    @property
-    def tools(self) -> Sequence[ToolSchema]: ...
-
-    async def respond(self, transcript: Transcript) -> AssistantReply: ...
+from agents.roles.messages import Ended, Said
+from agents.roles.turns import WholeTurnAssistant, WholeTurnUser
+from agents.transcript import Transcript
+from runtime.protocol import (
+    START,
+    CheckedProtocol,
+    ProtocolSpec,
+    Role,
+    RoleKind,
+    RoleKinds,
+    check_protocol,
+)
+from runtime.protocol_run import LimitReached, ProtocolRun
 
 
 @dataclass(frozen=True)
@@ -44,52 +42,76 @@ class ConversationLimits:
     stop_token: str = "###STOP###"
 
 
+class _NoParams(BaseModel):
+    pass
+
+
+class _Attached(RoleKind):
+    """A kind for roles the caller attaches (never built from a playbook)."""
+
+    params_model = _NoParams
+
+    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+        raise TypeError(f"role {role!r} must be attached")
+
+
+class _UserKind(_Attached):
+    name = "embedded_user"
+    accepts: ClassVar[dict[str, type[Any]]] = {START: object, "said": Said}
+    emits: ClassVar[dict[str, type[Any]]] = {"said": Said, "ended": Ended}
+
+
+class _AssistantKind(_Attached):
+    name = "embedded_assistant"
+    accepts: ClassVar[dict[str, type[Any]]] = {"said": Said}
+    emits: ClassVar[dict[str, type[Any]]] = {"said": Said, "ended": Ended}
+
+
+@functools.lru_cache(maxsize=16)
+def _two_party(max_turns: int) -> CheckedProtocol:
+    kinds = RoleKinds()
+    kinds.register(_UserKind.name, _UserKind())
+    kinds.register(_AssistantKind.name, _AssistantKind())
+    spec = ProtocolSpec.model_validate(
+        {
+            "roles": {
+                "user": {"agent": _UserKind.name},
+                "assistant": {"agent": _AssistantKind.name},
+            },
+            "start": {"to": "user", "count": "turns"},
+            "routes": [
+                {"from": "user", "kind": "said", "to": "assistant"},
+                {"from": "assistant", "kind": "said", "to": "user", "count": "turns"},
+                {"from": "user", "kind": "ended", "end": "accepted"},
+                {"from": "assistant", "kind": "ended", "end": "accepted"},
+                {"from": "protocol", "kind": "limit.turns", "end": "unfinished"},
+            ],
+            "limits": {"turns": max_turns},
+        }
+    )
+    checked = check_protocol(spec, kinds)
+    assert isinstance(checked, CheckedProtocol), checked
+    return checked
+
+
 async def converse(
-    human: HumanSimulator,
-    assistant: AssistantRole,
-    limits: ConversationLimits,
+    human: HumanSimulator, assistant: TurnAssistant, limits: ConversationLimits
 ) -> Transcript:
-    """Run one conversation on the assistant's environment and return its transcript."""
+    """Run one conversation between `human` and `assistant`; return its transcript."""
     # Built unvalidated: the prompt and tool schemas are the assistant's own (already
     # well-formed, read-only), shared with every episode instead of copied into each one.
-    # Every list is passed: pydantic inspects a default factory's signature on each use.
     transcript = Transcript.model_construct(
-        system=assistant.system_prompt,
-        tools=list(assistant.tools),
-        messages=[],
-        best_of=[],
+        system=assistant.system_prompt, tools=list(assistant.tools), messages=[], best_of=[]
     )
-    transcript.end, transcript.error = await _alternate(human, assistant, limits, transcript)
+    attached: dict[str, Role] = {
+        "user": WholeTurnUser(human, transcript, limits.stop_token),
+        "assistant": WholeTurnAssistant(assistant, transcript),
+    }
+    run = ProtocolRun(_two_party(limits.max_turns), None, None, attached=attached)
+    result = await run.run(start=None)
+    if isinstance(result.last, LimitReached):
+        transcript.end = "max_turns"
+    else:
+        assert isinstance(result.last, Ended)
+        transcript.end, transcript.error = result.last.how, result.last.error  # type: ignore[assignment]
     return transcript
-
-
-async def _alternate(
-    human: HumanSimulator,
-    assistant: AssistantRole,
-    limits: ConversationLimits,
-    transcript: Transcript,
-) -> tuple[EndReason, str]:
-    while transcript.turns < limits.max_turns:
-        try:
-            said = await human.speak(transcript)
-        except (ModelError, TimeoutError) as exc:
-            return "error", f"human: {_describe(exc)}"
-        transcript.messages.append(ChatMessage(role="user", content=said.text))
-        if said.best_of is not None:
-            transcript.best_of.append(said.best_of)
-        transcript.turns += 1
-        if limits.stop_token in said.text:
-            return "stop", ""
-        try:
-            reply = await assistant.respond(transcript)
-        except (ModelError, TimeoutError) as exc:
-            return "error", f"assistant: {_describe(exc)}"
-        if reply.end is not None:
-            return reply.end, reply.error
-    return "max_turns", ""
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, TimeoutError):
-        return "model call timed out"
-    return str(exc)

@@ -15,7 +15,7 @@ from agents.passk import passk_summary
 from agents.preflight import preflight
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
-from agents.roles import protocol_scopes_hook, register_role_kinds
+from agents.roles import protocol_scopes_hook, register_protocols, register_role_kinds
 from agents.trajectory_steps import register_trajectory_steps
 from runtime.plugins import Extensions
 
@@ -26,6 +26,7 @@ def register(extensions: Extensions) -> None:
     extensions.run_hooks.append(agent_resources_hook)
     extensions.run_hooks.append(protocol_scopes_hook)
     register_role_kinds(extensions.roles)
+    register_protocols(extensions.protocols)
     register_blueprint_steps(extensions.steps)
     extensions.steps.register("recombine", RecombineStep)
     extensions.steps.register("final_review", FinalReviewStep)

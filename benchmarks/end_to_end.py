@@ -3,7 +3,7 @@
 A loopback simulator (`agents.simserver`, its own process so CPU time can be attributed)
 answers every chat request after L seconds of injected latency and plays each episode's
 script (`send_scenario`). For each concurrency C, in a fresh process each:
-  * ours: `trajectories` (converse + verify over the retail task file, as many trials per
+  * ours: `trajectories` (the conversation protocol over the retail task file, as many trials per
     task as fit in `--slots` x C episodes) through the engine, the gateway and
     `provider: openai`;
   * threads: the same scripted episodes driven by a ThreadPoolExecutor of C threads, each a
@@ -169,8 +169,7 @@ def _playbook(
             input: {{phase: tasks}}
             trials: {trials}
             steps:
-              - {{kind: converse, max_turns: 20, max_tool_steps: 10}}
-              - {{kind: verify, state: true, outputs: true}}
+              - {{kind: protocol, use: conversation}}
         """
     )
 

@@ -231,7 +231,10 @@ class InlineActorRef(Generic[MsgT, ReplyT]):
 
     __slots__ = ("_actor", "_lock", "_started", "_stopped", "_system", "name")
 
-    def __init__(self, name: str, actor: Actor[MsgT, ReplyT], system: ActorSystem) -> None:
+    def __init__(
+        self, name: str, actor: Actor[MsgT, ReplyT], system: ActorSystem | None = None
+    ) -> None:
+        """`system` counts the actor among its live ones; without one it stands alone."""
         self.name = name
         self._actor = actor
         self._system = system
@@ -273,7 +276,8 @@ class InlineActorRef(Generic[MsgT, ReplyT]):
         async with self._lock:
             if self._started:
                 await self._actor.on_stop()
-        self._system._inline_stopped()
+        if self._system is not None:
+            self._system._inline_stopped()
 
 
 class ActorSystem:

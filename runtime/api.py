@@ -45,7 +45,7 @@ def _validate(source: YamlSource, overrides: Mapping[str, Any] | None) -> Loaded
         extensions = load_extensions(plugins)
     except RegistryError as exc:
         raise source.error(("plugins",), str(exc)) from None
-    playbook = parse_playbook(source, extensions.steps)
+    playbook = parse_playbook(source, extensions.steps, extensions.protocol_catalog)
     return LoadedPlaybook(playbook, extensions, source.file)
 
 

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from runtime.errors import RegistryError
 from runtime.model_config import ModelConfig
+from runtime.protocol import CheckedProtocol, ProtocolCatalog, check_protocol, resolve_protocol
+from runtime.protocol_step import ProtocolParams, ProtocolStep
 from runtime.steps import StepParams, StepRegistry
 from runtime.yaml_source import Loc, YamlSource, format_loc
 
@@ -175,14 +177,22 @@ class Playbook(_Section):
         return any(model.provider == "simulated" for model in self.models.values())
 
 
-def load_playbook(path: str | Path, steps: StepRegistry) -> Playbook:
+def load_playbook(
+    path: str | Path, steps: StepRegistry, protocols: ProtocolCatalog | None = None
+) -> Playbook:
     """Read, validate and cross-check a playbook file; raise `PlaybookError` at the first fault."""
     source = YamlSource.read(Path(path))
-    return parse_playbook(source, steps)
+    return parse_playbook(source, steps, protocols)
 
 
-def parse_playbook(source: YamlSource, steps: StepRegistry) -> Playbook:
-    """Validate already-read YAML (also used to re-validate a stored playbook snapshot)."""
+def parse_playbook(
+    source: YamlSource, steps: StepRegistry, protocols: ProtocolCatalog | None = None
+) -> Playbook:
+    """Validate already-read YAML (also used to re-validate a stored playbook snapshot).
+
+    With `protocols`, protocol steps are resolved (`use:`) and checked against the role
+    kinds: a protocol that cannot run is refused here, before anything is written.
+    """
     if not isinstance(source.data, dict):
         raise source.error((), "a playbook must be a mapping of sections")
     try:
@@ -191,7 +201,7 @@ def parse_playbook(source: YamlSource, steps: StepRegistry) -> Playbook:
         first = exc.errors()[0]
         raise source.error(first["loc"], first["msg"]) from None
     _check_references(playbook, source)
-    validate_steps(playbook, source, steps)
+    validate_steps(playbook, source, steps, protocols)
     return playbook
 
 
@@ -218,8 +228,14 @@ def _check_references(playbook: Playbook, source: YamlSource) -> None:
         seen.add(phase.name)
 
 
-def validate_steps(playbook: Playbook, source: YamlSource, steps: StepRegistry) -> None:
-    """Check every step kind exists and its params validate against the kind's model."""
+def validate_steps(
+    playbook: Playbook,
+    source: YamlSource,
+    steps: StepRegistry,
+    protocols: ProtocolCatalog | None = None,
+) -> None:
+    """Check every step kind exists and its params validate against the kind's model (a
+    protocol step's against the role kinds too, when `protocols` is given)."""
     for p_index, phase in enumerate(playbook.phases):
         names: set[str] = set()
         specs: list[tuple[Loc, StepSpec]] = [
@@ -229,13 +245,44 @@ def validate_steps(playbook: Playbook, source: YamlSource, steps: StepRegistry) 
         if phase.on_fail is not None:
             specs.append((("phases", p_index, "on_fail"), phase.on_fail))
         for loc, spec in specs:
-            step_params(spec, steps, source, loc)
+            if protocols is not None and _is_protocol(spec, steps):
+                _check_protocol_step(spec, steps, source, loc, protocols)
+            else:
+                step_params(spec, steps, source, loc)
             if loc[2] == "steps":
                 if spec.step_name in names:
                     raise source.error(
                         (*loc, "name"), f"duplicate step name {spec.step_name!r} in this phase"
                     )
                 names.add(spec.step_name)
+
+
+def _is_protocol(spec: StepSpec, steps: StepRegistry) -> bool:
+    try:
+        kind = steps.get(spec.kind)
+    except RegistryError:
+        return False
+    return isinstance(kind, type) and issubclass(kind, ProtocolStep)
+
+
+def _check_protocol_step(
+    spec: StepSpec, steps: StepRegistry, source: YamlSource, loc: Loc, protocols: ProtocolCatalog
+) -> None:
+    """Resolve `use:` in place (the stored playbook holds the whole protocol), validate the
+    parameters, then check the protocol against the role kinds."""
+    try:
+        resolved = resolve_protocol(spec.raw_params, protocols.library)
+    except RegistryError as exc:
+        raise source.error((*loc, "use"), str(exc)) from None
+    extra = spec.__pydantic_extra__
+    assert extra is not None
+    extra.clear()
+    extra.update(resolved)
+    params = step_params(spec, steps, source, loc)
+    assert isinstance(params, ProtocolParams)
+    checked = check_protocol(params, protocols.kinds)
+    if not isinstance(checked, CheckedProtocol):
+        raise source.error((*loc, *checked.loc), checked.message)
 
 
 def step_params(spec: StepSpec, steps: StepRegistry, source: YamlSource, loc: Loc) -> StepParams:

@@ -16,7 +16,7 @@ from runtime.engine import RunContext, RunHook
 from runtime.errors import RegistryError
 from runtime.exports import ExporterRegistry
 from runtime.playbook import Playbook
-from runtime.protocol import RoleKinds
+from runtime.protocol import ProtocolCatalog, ProtocolLibrary, RoleKinds
 from runtime.steps import StepRegistry, default_step_registry
 from runtime.store import Store
 
@@ -41,9 +41,15 @@ class Extensions:
     summaries: list[SummaryHook] = field(default_factory=list)
     preflight: list[Preflight] = field(default_factory=list)
     roles: RoleKinds = field(default_factory=RoleKinds)
+    protocols: ProtocolLibrary = field(default_factory=ProtocolLibrary)
 
     def __post_init__(self) -> None:
         self.run_hooks.append(_provide_roles(self.roles))
+
+    @property
+    def protocol_catalog(self) -> ProtocolCatalog:
+        """What a playbook's protocol steps are checked against when it loads."""
+        return ProtocolCatalog(self.roles, self.protocols)
 
 
 def _provide_roles(roles: RoleKinds) -> RunHook:

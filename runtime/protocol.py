@@ -10,6 +10,7 @@ that can emit a message nobody takes, or loop forever, never runs.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,10 @@ class RoleKind(ABC):
         """One instance of `role` for one episode (`context`: what the running phase
         provides, e.g. its model gateway and the episode's inputs)."""
 
+    def emitted(self, params: BaseModel) -> frozenset[str]:
+        """The kinds a role with these parameters can emit (default: all of `emits`)."""
+        return frozenset(self.emits)
+
     def gather(self, params: BaseModel, emitted: Sequence[Sequence[Emitted]]) -> list[Emitted]:
         """The committee's answer from each instance's messages (default: all of them)."""
         return [message for messages in emitted for message in messages]
@@ -150,6 +155,39 @@ class RoleKinds(Registry[RoleKind]):
 def default_role_kinds() -> RoleKinds:
     """An empty registry of role kinds (extensions register theirs)."""
     return RoleKinds()
+
+
+class ProtocolLibrary(Registry[Mapping[str, Any]]):
+    """Named protocols a playbook can `use` and adjust (extensions register theirs)."""
+
+    def __init__(self) -> None:
+        super().__init__("protocol")
+
+
+@dataclass(frozen=True)
+class ProtocolCatalog:
+    """What protocol steps are checked against when a playbook loads."""
+
+    kinds: RoleKinds
+    library: ProtocolLibrary
+
+
+def resolve_protocol(raw: Mapping[str, Any], library: ProtocolLibrary) -> dict[str, Any]:
+    """A protocol step's parameters with `use: NAME` replaced by the named protocol, adjusted
+    by the step's own keys: each role's keys update that role's, `limits` update the limits,
+    `start` and `routes` replace the library's."""
+    if "use" not in raw:
+        return dict(raw)
+    name = raw["use"]
+    if not isinstance(name, str):
+        raise RegistryError(f"use: expected a protocol name, got {name!r}")
+    base = copy.deepcopy(dict(library.get(name)))
+    own = {key: value for key, value in raw.items() if key != "use"}
+    for role, changes in dict(own.pop("roles", None) or {}).items():
+        current = base.setdefault("roles", {}).get(role, {})
+        base["roles"][role] = {**current, **changes} if isinstance(changes, dict) else changes
+    base["limits"] = {**base.get("limits", {}), **dict(own.pop("limits", None) or {})}
+    return {**base, **own}
 
 
 # -- load-time checks ---------------------------------------------------------------------
@@ -195,12 +233,14 @@ def check_protocol(
         problem = _check_sees(name, role, found, available)
         if problem is not None:
             return problem
-    checks = (_check_start, _check_routes, _check_taken, _check_loops)
-    for check in checks:
-        problem = check(spec, resolved)
-        if problem is not None:
-            return problem
-    return CheckedProtocol(spec, resolved, params)
+    emitted = {name: kind.emitted(params[name]) for name, kind in resolved.items()}
+    problem = (
+        _check_start(spec, resolved)
+        or _check_routes(spec, resolved)
+        or _check_taken(spec, emitted)
+        or _check_loops(spec, resolved)
+    )
+    return problem if problem is not None else CheckedProtocol(spec, resolved, params)
 
 
 def _resolve(kinds: RoleKinds, name: str) -> RoleKind | str:
@@ -242,22 +282,33 @@ def _check_start(spec: ProtocolSpec, kinds: dict[str, RoleKind]) -> ProtocolProb
     return None
 
 
-def _emits(sender: str, spec: ProtocolSpec, kinds: dict[str, RoleKind]) -> set[str]:
+EmittedKinds = dict[str, frozenset[str]]
+"""Per role, the kinds it can emit with its parameters."""
+
+
+def _declared(kinds: dict[str, RoleKind]) -> EmittedKinds:
+    """Per role, every kind its kind declares (with any parameters)."""
+    return {name: frozenset(kind.emits) for name, kind in kinds.items()}
+
+
+def _emits(sender: str, spec: ProtocolSpec, emitted: EmittedKinds) -> frozenset[str]:
     if sender == PROTOCOL:
-        return {START, *(LIMIT_PREFIX + counter for counter in spec.limits)}
-    return set(kinds[sender].emits)
+        return frozenset({START, *(LIMIT_PREFIX + counter for counter in spec.limits)})
+    return emitted[sender]
 
 
 def _check_routes(spec: ProtocolSpec, kinds: dict[str, RoleKind]) -> ProtocolProblem | None:
-    """Each route names known roles, a kind its sender emits and its receiver accepts,
-    exactly one of `to` and `end`, predicates the kind offers and counters with limits."""
+    """Each route names known roles, a kind its sender's kind declares (a route for a kind
+    these parameters never emit just stays idle) and its receiver accepts, exactly one of
+    `to` and `end`, predicates the kind offers and counters with limits."""
     for index, route in enumerate(spec.routes):
         here: tuple[str | int, ...] = ("routes", index)
         if route.sender != PROTOCOL and route.sender not in kinds:
             return ProtocolProblem((*here, "from"), _unknown_role(route.sender, kinds))
-        if route.kind not in _emits(route.sender, spec, kinds):
-            emitted = ", ".join(sorted(_emits(route.sender, spec, kinds)))
-            message = f"{route.sender!r} never emits {route.kind!r} (it emits: {emitted})"
+        can = _emits(route.sender, spec, _declared(kinds))
+        if route.kind not in can:
+            message = f"{route.sender!r} never emits {route.kind!r} (it emits: "
+            message += f"{', '.join(sorted(can))})"
             return ProtocolProblem((*here, "kind"), message)
         if (route.to is None) == (route.end is None):
             return ProtocolProblem(here, "a route needs exactly one of `to` and `end`")
@@ -285,10 +336,10 @@ def _check_routes(spec: ProtocolSpec, kinds: dict[str, RoleKind]) -> ProtocolPro
     return None
 
 
-def _check_taken(spec: ProtocolSpec, kinds: dict[str, RoleKind]) -> ProtocolProblem | None:
+def _check_taken(spec: ProtocolSpec, emitted: EmittedKinds) -> ProtocolProblem | None:
     """Every message a role (or the protocol) can emit has a route that takes it."""
-    for sender in [PROTOCOL, *kinds]:
-        for kind in sorted(_emits(sender, spec, kinds)):
+    for sender in [PROTOCOL, *emitted]:
+        for kind in sorted(_emits(sender, spec, emitted)):
             if sender == PROTOCOL and kind == START:
                 continue
             routes = [r for r in spec.routes if r.sender == sender and r.kind == kind]

@@ -87,6 +87,14 @@ class _RoleActor(Actor[Emitted, Sequence[Emitted]]):
         await self.role.close()
 
 
+def _spawn(
+    system: ActorSystem | None, actor: _RoleActor, name: str
+) -> InlineActorRef[Emitted, Sequence[Emitted]]:
+    if system is None:
+        return InlineActorRef(name, actor)
+    return system.spawn_inline(actor, name=name)
+
+
 def summarize(message: Any) -> str:
     """A short text for the trace: the message's own `summary()`, else its text."""
     if message is None:
@@ -102,14 +110,15 @@ class ProtocolRun:
     def __init__(
         self,
         protocol: CheckedProtocol,
-        system: ActorSystem,
+        system: ActorSystem | None,
         context: Any,
         *,
         attached: Mapping[str, Role] | None = None,
         episode: str = "",
     ) -> None:
         """`attached` plays roles with the caller's own objects (embedding applications,
-        a person at a console) instead of building them from their kinds."""
+        a person at a console) instead of building them from their kinds; `system` counts
+        the roles among its live actors (None: they stand alone)."""
         self.protocol = protocol
         self.episode = episode
         self.counters = dict.fromkeys(protocol.spec.limits, 0)
@@ -127,7 +136,7 @@ class ProtocolRun:
                 else [kind.build(name, params, context) for _ in range(spec.count)]
             )
             self.actors[name] = [
-                system.spawn_inline(_RoleActor(role), name=f"{name}{i or ''}@{episode}")
+                _spawn(system, _RoleActor(role), f"{name}{i or ''}@{episode}")
                 for i, role in enumerate(roles)
             ]
 

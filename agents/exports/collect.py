@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.passk import Keep, kept_from_store
+from agents.roles.verifier import keep_rule, verifier_params
 from agents.step_base import BLUEPRINT
-from agents.trajectory_steps import TRAJECTORY, VERDICT, keep_rule
+from agents.trajectory_steps import TRAJECTORY, VERDICT
 from agents.transcript import Transcript
 from runtime.exports import ExportSource
 
@@ -27,11 +28,7 @@ class TrajectoryRecord:
 
 
 def _trajectory_phases(source: ExportSource) -> list[str]:
-    return [
-        phase.name
-        for phase in source.playbook.phases
-        if any(step.kind == "converse" for step in phase.steps)
-    ]
+    return [phase.name for phase in source.playbook.phases if verifier_params(phase) is not None]
 
 
 async def trajectories(source: ExportSource, *, include_rejected: bool) -> list[TrajectoryRecord]:

@@ -18,6 +18,7 @@ import anyio.to_thread
 
 from agents.exports.collect import trajectories
 from agents.passk import PassKReport, passk_from_store
+from agents.roles.verifier import verifier_params
 from runtime.exports import ExportSource
 
 _REASON_CODE = re.compile(r"^([^:]+:\s*[A-Za-z_]+)")
@@ -70,7 +71,7 @@ async def gather(source: ExportSource) -> ReportData:
         data.tool_calls.append(len(calls))
         data.tool_usage.update(call.name for call in calls)
     for config in source.playbook.phases:
-        if any(step.kind == "converse" for step in config.steps):
+        if verifier_params(config) is not None:
             data.passk[config.name] = await passk_from_store(store, run_id, config.name)
     for row in await store.model_calls(run_id):
         prompt, completion, cost = data.tokens.get(row["phase"] or "(none)", (0, 0, 0.0))

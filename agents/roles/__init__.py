@@ -4,22 +4,40 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
+
+import yaml
 
 from agents.roles.dialogue import AssistantKind, EnvironmentKind, HumanKind, TurnJudgeKind
 from agents.roles.scope import EpisodeScope, PhaseServices
 from agents.roles.verifier import VerifierKind
 from runtime.engine import RunContext
-from runtime.protocol import RoleKinds
+from runtime.protocol import ProtocolLibrary, RoleKinds
 from runtime.protocol_step import ProtocolScopes
 from runtime.steps import Episode, PhaseContext
 
-__all__ = ["EpisodeScope", "PhaseServices", "protocol_scopes_hook", "register_role_kinds"]
+__all__ = [
+    "EpisodeScope",
+    "PhaseServices",
+    "protocol_scopes_hook",
+    "register_protocols",
+    "register_role_kinds",
+]
+
+SHIPPED_PROTOCOLS = ("conversation",)
 
 
 def register_role_kinds(kinds: RoleKinds) -> None:
     """Add the shipped role kinds."""
     for kind in (HumanKind(), TurnJudgeKind(), AssistantKind(), EnvironmentKind(), VerifierKind()):
         kinds.register(kind.name, kind)
+
+
+def register_protocols(library: ProtocolLibrary) -> None:
+    """Add the shipped protocols (`agents/protocols/*.yaml`) a playbook can `use`."""
+    folder = files("agents") / "protocols"
+    for name in SHIPPED_PROTOCOLS:
+        library.register(name, yaml.safe_load((folder / f"{name}.yaml").read_text("utf-8")))
 
 
 def _scope(phase: PhaseContext, episode: Episode) -> EpisodeScope:

@@ -13,16 +13,15 @@ from typing import Any, ClassVar
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.assistant import NOT_RUN, is_refusal, model_view, parse_call
+from agents.assistant import is_refusal, model_view, run_calls, take_answer
 from agents.dialogue_script import assistant_script, human_script
 from agents.human import HumanSimulator, TurnJudge
 from agents.personas import DEFAULT_PERSONAS
 from agents.roles.messages import Candidates, Ended, Said, Scores, ToolCalls, ToolResults
 from agents.roles.scope import EpisodeScope
 from agents.scenario import ScenarioJSON, scenario_json
-from agents.transcript import BestOfTurn, Candidate, ChatMessage, ToolCall
+from agents.transcript import BestOfTurn, Candidate, ChatMessage
 from domains.base import TRANSFER_TOOLS
-from domains.environment import ERROR_PREFIX
 from runtime.errors import ModelError
 from runtime.protocol import START, Emitted, Role, RoleKind
 
@@ -124,6 +123,11 @@ class HumanKind(RoleKind):
     params_model = HumanParams
     can_see = frozenset({"instruction", "persona"})
     sees = ("instruction",)
+
+    def emitted(self, params: BaseModel) -> frozenset[str]:
+        """Candidate turns only with Best-of-N."""
+        assert isinstance(params, HumanParams)
+        return frozenset(self.emits) - (set() if params.best_of > 1 else {"candidates"})
 
     def build(self, role: str, params: BaseModel, context: Any) -> Role:
         assert isinstance(params, HumanParams) and isinstance(context, EpisodeScope)
@@ -263,23 +267,17 @@ class AssistantRole(Role):
             )
         except (ModelError, TimeoutError) as exc:
             return _failed("assistant", exc)
-        if isinstance(result.content, str):
-            text = result.content.strip()
-            transcript.messages.append(
-                ChatMessage(role="assistant", content=text, reasoning=result.thought)
-            )
+        calls = take_answer(transcript, result, self._next_id)
+        if calls is None:
             if is_refusal(result):
                 return [Emitted("ended", Ended("refusal"))]
-            return [Emitted("said", Said(text))]
-        calls = []
-        for call in result.content:
-            self.calls += 1
-            calls.append(parse_call(call, f"call_{self.calls}"))
-        transcript.messages.append(
-            ChatMessage(role="assistant", tool_calls=calls, reasoning=result.thought)
-        )
+            return [Emitted("said", Said(transcript.messages[-1].content))]
         writes = any(call.name in services.writes for call in calls)
         return [Emitted("tool_calls", ToolCalls(tuple(calls), writes))]
+
+    def _next_id(self) -> str:
+        self.calls += 1
+        return f"call_{self.calls}"
 
 
 class AssistantKind(RoleKind):
@@ -346,36 +344,13 @@ class EnvironmentRole(Role):
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         assert isinstance(message, ToolCalls)
-        results: list[ChatMessage] = []
-        transferred = False
-        for index, call in enumerate(message.calls):
-            if index and self.sequential:
-                result = ChatMessage(
-                    role="tool",
-                    content=NOT_RUN,
-                    tool_call_id=call.id,
-                    name=call.name,
-                    is_error=True,
-                )
-            else:
-                result = self._run(call)
-                transferred |= call.name in self.transfers and not result.is_error
-            results.append(result)
+        results, transferred = run_calls(
+            self.scope.env, message.calls, sequential=self.sequential, transfer_tools=self.transfers
+        )
         self.scope.transcript.messages.extend(results)
         if transferred:
             return [Emitted("ended", Ended("transfer"))]
         return [Emitted("tool_results", ToolResults(tuple(results)))]
-
-    def _run(self, call: ToolCall) -> ChatMessage:
-        if call.invalid_arguments is not None:
-            output = f"{ERROR_PREFIX}arguments are not a JSON object: {call.invalid_arguments}"
-            ok = False
-        else:
-            result = self.scope.env.call(call.name, call.arguments)
-            output, ok = result.output, result.ok
-        return ChatMessage(
-            role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
-        )
 
 
 class EnvironmentKind(RoleKind):

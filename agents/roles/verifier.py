@@ -5,24 +5,48 @@ trajectory, judges it (policy, final state, outputs, ending) and says accepted o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from agents.passk import Keep
 from agents.roles.messages import Ended, Judged
 from agents.roles.scope import EpisodeScope
 from agents.step_base import record_funnel
 from agents.trajectory_policy import trajectory_violations
-from agents.trajectory_steps import TRAJECTORY, VERDICT, VerifyParams
+from agents.trajectory_steps import TRAJECTORY, VERDICT
 from agents.transcript import EndReason, Transcript
 from agents.verify import verify_trajectory
+from runtime.playbook import PhaseConfig
 from runtime.protocol import LIMIT, Emitted, Role, RoleKind
 from runtime.protocol_run import LimitReached
+from runtime.protocol_step import ProtocolParams
 
 DEFAULT_LIMIT_ENDINGS: dict[str, EndReason] = {"turns": "max_turns", "tool_steps": "tool_steps"}
+FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
+PolicyMode = Literal["enforce", "report", "off"]
 
 
-class VerifierParams(VerifyParams):
+class VerifierParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy: PolicyMode = Field(
+        default="enforce",
+        description="the trajectory policy check (confirmed writes, one call at a time, the "
+        "domain's rules, transfers): enforce (reject), report (record only) or off",
+    )
+    state: bool = Field(default=True, description="compare the final state with the replay")
+    outputs: bool = Field(default=True, description="require every output in the replies")
+    endings: list[EndReason] = Field(
+        default_factory=lambda: list(FINISHED),
+        description="conversation endings a trajectory may have (list them all to judge "
+        "by state and outputs alone, as tau-bench does)",
+    )
+    keep: Keep = Field(
+        default="all",
+        description="which accepted trials exports keep: all, the first (lowest trial "
+        "index) or the best (fewest turns) per blueprint; applied over the stored items",
+    )
     limit_endings: dict[str, EndReason] = Field(
         default_factory=lambda: dict(DEFAULT_LIMIT_ENDINGS),
         description="the transcript's ending when a counter runs out (others: max_turns)",
@@ -122,3 +146,21 @@ class VerifierKind(RoleKind):
     def build(self, role: str, params: BaseModel, context: Any) -> Role:
         assert isinstance(params, VerifierParams) and isinstance(context, EpisodeScope)
         return VerifierRole(context, params)
+
+
+def verifier_params(phase: PhaseConfig) -> VerifierParams | None:
+    """The parameters of the phase's verifier role (None: the phase verifies nothing)."""
+    for spec in phase.steps:
+        if spec.kind != "protocol":
+            continue
+        protocol = ProtocolParams.model_validate(spec.raw_params)
+        for role in protocol.roles.values():
+            if role.agent == VerifierKind.name:
+                return VerifierParams.model_validate(role.params)
+    return None
+
+
+def keep_rule(phase: PhaseConfig) -> Keep:
+    """The `keep` rule of a phase's verifier (`all` when it has none)."""
+    params = verifier_params(phase)
+    return params.keep if params is not None else "all"

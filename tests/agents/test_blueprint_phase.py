@@ -61,7 +61,11 @@ def _playbook(
     assert isinstance(source.data, dict)
     source.data["store"] = str(tmp_path / run_dir)
     extensions = _extensions()
-    return LoadedPlaybook(parse_playbook(source, extensions.steps), extensions, "test.yaml")
+    return LoadedPlaybook(
+        parse_playbook(source, extensions.steps, extensions.protocol_catalog),
+        extensions,
+        "test.yaml",
+    )
 
 
 def _writes(proposal: dict[str, Any]) -> list[dict[str, Any]]:

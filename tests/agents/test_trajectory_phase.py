@@ -1,4 +1,5 @@
-"""Trajectory phases end to end on the simulated backend: converse, verify, trials, pass^k."""
+"""Trajectory phases end to end on the simulated backend: the conversation protocol, its
+verifier, trials and pass^k."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from agents.passk import kept_from_store, passk_from_store
 from agents.plugin import register
-from agents.trajectory_steps import keep_rule
+from agents.roles.verifier import keep_rule
 from domains.airline import AirlineDomain
 from domains.retail import RetailDomain
 from runtime.api import LoadedPlaybook, run_playbook
@@ -60,8 +61,8 @@ def _library(
     faults: dict[str, dict[str, float]] | None = None,
     trials: int = 2,
     episodes: int = 2,
-    converse: str = "{kind: converse}",
-    verify: str = "{kind: verify, keep: first}",
+    human: str = "{}",
+    verifier: str = "{keep: first}",
     seed: int = 5,
     run_dir: str = "run",
 ) -> LoadedPlaybook:
@@ -78,13 +79,17 @@ def _library(
       - name: talk
         input: {{phase: tasks}}
         trials: {trials}
-        steps: [{converse}, {verify}]
+        steps:
+          - kind: protocol
+            use: conversation
+            roles: {{human: {human}, verifier: {verifier}}}
     """
     source = YamlSource("test.yaml", textwrap.dedent(text))
     assert isinstance(source.data, dict)
     source.data["store"] = str(tmp_path / run_dir)
     extensions = _extensions()
-    return LoadedPlaybook(parse_playbook(source, extensions.steps), extensions, "test.yaml")
+    playbook = parse_playbook(source, extensions.steps, extensions.protocol_catalog)
+    return LoadedPlaybook(playbook, extensions, "test.yaml")
 
 
 async def _results(summary: RunSummary, phase: str, kind: str) -> list[dict[str, Any]]:
@@ -163,7 +168,7 @@ async def test_a_reported_policy_informs_without_rejecting(tmp_path: Path) -> No
             tmp_path,
             faults={"assistant": {"skipped_confirmation": 1.0}},
             trials=1,
-            verify="{kind: verify, policy: report}",
+            verifier="{policy: report}",
         )
     )
     assert summary.counts["talk"] == {"accepted": 2}
@@ -185,9 +190,7 @@ async def test_the_same_seed_gives_identical_transcripts(tmp_path: Path) -> None
 
 
 async def test_best_of_n_candidates_and_scores_reach_the_store(tmp_path: Path) -> None:
-    summary = await run_playbook(
-        _library(tmp_path, trials=1, episodes=1, converse="{kind: converse, best_of: true}")
-    )
+    summary = await run_playbook(_library(tmp_path, trials=1, episodes=1, human="{best_of: 4}"))
     (trajectory,) = await _results(summary, "talk", "trajectory")
     assert len(trajectory["best_of"]) == 3
     assert [len(turn["candidates"]) for turn in trajectory["best_of"]] == [4, 4, 4]
@@ -213,7 +216,9 @@ def _shipped(name: str, tmp_path: Path) -> LoadedPlaybook:
     assert isinstance(source.data, dict)
     source.data["store"] = str(tmp_path)
     extensions = _extensions()
-    return LoadedPlaybook(parse_playbook(source, extensions.steps), extensions, str(path))
+    return LoadedPlaybook(
+        parse_playbook(source, extensions.steps, extensions.protocol_catalog), extensions, str(path)
+    )
 
 
 async def test_the_shipped_retail_trajectories_playbook_runs(tmp_path: Path) -> None:
@@ -278,14 +283,14 @@ async def test_the_shipped_apigen_mt_playbook_runs_both_phases(tmp_path: Path) -
 async def test_best_of_n_makes_trials_more_consistent(tmp_path: Path) -> None:
     faults = {"human": {"premature_stop": 0.5}}
 
-    async def mean_passk(converse: str, run_dir: str) -> dict[int, float]:
-        loaded = _library(tmp_path, faults=faults, trials=4, converse=converse, run_dir=run_dir)
+    async def mean_passk(human: str, run_dir: str) -> dict[int, float]:
+        loaded = _library(tmp_path, faults=faults, trials=4, human=human, run_dir=run_dir)
         summary = await run_playbook(loaded)
         async with Store.open(summary.store_path) as store:
             return (await passk_from_store(store, summary.run_id, "talk")).mean
 
-    plain = await mean_passk("{kind: converse}", "plain")
-    best = await mean_passk("{kind: converse, best_of: 4}", "best")
+    plain = await mean_passk("{}", "plain")
+    best = await mean_passk("{best_of: 4}", "best")
     assert best[1] > plain[1]
     assert best[2] > plain[2]
 
@@ -296,4 +301,4 @@ async def test_a_refusal_leaves_the_trajectory_unfinished(tmp_path: Path) -> Non
     )
     assert summary.counts["talk"] == {"rejected": 2}
     reasons = await _reasons(summary, "talk")
-    assert set(reasons.values()) == {"verify: unfinished: the conversation ended by refusal"}
+    assert set(reasons.values()) == {"protocol: unfinished: the conversation ended by refusal"}

@@ -58,7 +58,7 @@ phases:
   - name: talk
     input: {{phase: tasks}}
     trials: {TRIALS}
-    steps: [{{kind: converse, max_turns: 3}}, {{kind: verify}}]
+    steps: [{{kind: protocol, use: conversation, limits: {{turns: 3}}}}]
 """
     )
     return path

@@ -193,8 +193,7 @@ def retail_playbook(
         input: {{phase: blueprints}}
         trials: {trials}
         steps:
-          - {{kind: converse, max_turns: 20, max_tool_steps: 10}}
-          - {{kind: verify, state: true, outputs: true, keep: first}}"""
+          - {{kind: protocol, use: conversation, roles: {{verifier: {{keep: first}}}}}}"""
     text = f"""
     name: {name}
     seed: {seed}
@@ -217,8 +216,7 @@ def retail_playbook(
         input: {{phase: tasks}}
         trials: {trials}
         steps:
-          - {{kind: converse, max_turns: 20, max_tool_steps: 10}}
-          - {{kind: verify, state: true, outputs: true, keep: first}}"""
+          - {{kind: protocol, use: conversation, roles: {{verifier: {{keep: first}}}}}}"""
     return textwrap.dedent(text + (phase1 if blueprints else "")).lstrip() + "\n"
 
 
