@@ -81,7 +81,7 @@ def sharegpt_record(source: ExportSource, record: TrajectoryRecord) -> dict[str,
     transcript = record.transcript
     return {
         "conversations": sharegpt_turns(
-            transcript.messages, include_reasoning=source.include_reasoning
+            record.messages, include_reasoning=source.include_reasoning
         ),
         "tools": json.dumps(_function_schemas(transcript.tools)),
         "system": transcript.system,
@@ -132,7 +132,7 @@ def openai_record(source: ExportSource, record: TrajectoryRecord) -> dict[str, A
     transcript = record.transcript
     return {
         "messages": openai_messages(
-            transcript.system, transcript.messages, include_reasoning=source.include_reasoning
+            transcript.system, record.messages, include_reasoning=source.include_reasoning
         ),
         "tools": [
             {"type": "function", "function": schema}
