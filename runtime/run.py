@@ -27,6 +27,7 @@ from runtime.api import (
 from runtime.console import LogProgress, RichProgress
 from runtime.engine import RunSummary
 from runtime.errors import ApigenError
+from runtime.exports import sidecar_path
 from runtime.log import configure_logging
 from runtime.loop import run as run_on_loop
 from runtime.playbook import playbook_json_schema
@@ -80,8 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a run's data in a dataset format")
     export.add_argument("target", help="a run directory, a store file or the playbook")
-    export.add_argument("--format", required=True, help="sharegpt | openai | tau | hf | ...")
-    export.add_argument("--out", help="output path (default: <run dir>/export/<format>.<ext>)")
+    export.add_argument(
+        "--format",
+        required=True,
+        help="sharegpt | apigen-mt-5k (only the published dataset's columns) | openai | tau"
+        " | hf | a plugin's format",
+    )
+    export.add_argument(
+        "--out",
+        help="a file for sharegpt, apigen-mt-5k (plus <out>.meta.json) and openai; a directory"
+        " for tau (tasks_<domain>.json per domain) and hf"
+        " (default: <run dir>/export/<format>.jsonl, or <run dir>/export/<format>/)",
+    )
     export.add_argument("--include-rejected", action="store_true", help="rejected items too")
     export.add_argument(
         "--include-reasoning",
@@ -163,8 +174,21 @@ def _export(args: argparse.Namespace) -> int:
         include_rejected,
         include_reasoning,
     )
-    print(f"wrote {count} records as {format_name} -> {destination}")
+    if format_name == "report":
+        print(f"wrote the report ({count} plots) -> {_written(destination)}")
+    else:
+        print(f"wrote {count} records as {format_name} -> {_written(destination)}")
     return 0
+
+
+def _written(destination: Path) -> str:
+    """The destination, with the files in it (a directory) or beside it (metadata)."""
+    if destination.is_dir():
+        names = sorted(path.name for path in destination.iterdir())
+        shown = ", ".join(names) if len(names) <= 8 else f"{len(names)} files"
+        return f"{destination}/ ({shown})"
+    sidecar = sidecar_path(destination)
+    return f"{destination} (metadata: {sidecar.name})" if sidecar.exists() else str(destination)
 
 
 def _load_for(args: argparse.Namespace) -> LoadedPlaybook:
