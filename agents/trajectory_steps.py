@@ -362,11 +362,11 @@ class VerifyStep(Step):
             enforce_policy=params.policy == "enforce",
         )
         if verdict.policy_ok is not None:
-            record_funnel(episode, "policy", verdict.policy_ok)
+            record_funnel(episode, "policy", verdict.policy_ok, group=self.name)
         if verdict.state_ok is not None:
-            record_funnel(episode, "state", verdict.state_ok)
+            record_funnel(episode, "state", verdict.state_ok, group=self.name)
         if verdict.outputs_ok is not None:
-            record_funnel(episode, "outputs", verdict.outputs_ok)
+            record_funnel(episode, "outputs", verdict.outputs_ok, group=self.name)
         episode.record(VERDICT, {"attempt": episode.attempt, **verdict.model_dump(mode="json")})
         episode.outcome.update(
             accepted=verdict.accepted, reasons=verdict.reasons, policy_ok=verdict.policy_ok
