@@ -44,7 +44,7 @@ def reason_kind(reason: str, step: str = "") -> str:
 
 def failure_kinds(attempts: Iterable[FailedAttempt]) -> list[FailureKind]:
     """Kinds by how many attempts failed with one (an attempt counts once per kind it has),
-    most frequent first, ties in order of appearance."""
+    most frequent first, ties in order of appearance; each with its first reason."""
     counts: dict[str, int] = {}
     examples: dict[str, str] = {}
     for attempt in attempts:

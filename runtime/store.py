@@ -491,12 +491,16 @@ class Store:
         return stages
 
     async def failed_steps(self, run_id: str) -> dict[str, list[tuple[str, list[str]]]]:
-        """Per phase, `(step, reasons)` of every failed attempt, in the order they ran."""
+        """Per phase, `(step, reasons)` of every failed attempt, by item key, then attempt.
+
+        Not in commit order: concurrent items commit in any order, and what is read first
+        (e.g. the example shown for a kind) must not change from one run to the next.
+        """
         rows = await self._fetchall(
             "SELECT phase, json_extract(payload_json, '$.step') AS step,"
             " json_extract(payload_json, '$.reasons') AS reasons FROM events"
             " WHERE run_id=? AND event='step' AND NOT json_extract(payload_json, '$.passed')"
-            " ORDER BY id",
+            " ORDER BY item_key, id",
             (run_id,),
         )
         failed: dict[str, list[tuple[str, list[str]]]] = {}

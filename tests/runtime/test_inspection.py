@@ -166,11 +166,12 @@ async def test_a_store_reads_as_grouped_funnel_failure_kinds_and_calls(tmp_path:
         await store.ensure_run(_run())
         checks = dict.fromkeys(("policy", "state", "outputs"), True)
         await store.commit_item(_trial("a", checks, []))
-        await store.commit_item(
-            _trial("b", {**checks, "policy": False}, ["unconfirmed_write: w1", "policy: R1: first"])
-        )
+        # c commits before b, as concurrent items may: reading goes by item key
         await store.commit_item(
             _trial("c", {**checks, "state": False}, ["state_mismatch: orders/#1 (missing)"])
+        )
+        await store.commit_item(
+            _trial("b", {**checks, "policy": False}, ["unconfirmed_write: w1", "policy: R1: first"])
         )
         await store.commit_item(_item("d", "failed", "timeout", []))
         # a call that succeeded first time, one after two retries, one that failed after one
