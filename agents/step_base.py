@@ -10,9 +10,16 @@ BLUEPRINT = "blueprint"
 """The result kind of a verified blueprint (what trajectory phases read as their input)."""
 
 
-def record_funnel(episode: Episode, stage: str, passed: bool) -> None:
-    """One stage of the acceptance funnel, counted from the store after the run."""
-    episode.event("funnel", stage=stage, passed=passed)
+def record_funnel(episode: Episode, stage: str, passed: bool, group: str | None = None) -> None:
+    """One stage of the acceptance funnel, counted from the store after the run.
+
+    `group` names the checks that run side by side on every attempt (a step's name), so the
+    funnel shows them as one stage with parts instead of a sequence (see `runtime.funnel`).
+    """
+    if group is None:
+        episode.event("funnel", stage=stage, passed=passed)
+    else:
+        episode.event("funnel", stage=stage, passed=passed, group=group)
 
 
 class AgentStep(Step):

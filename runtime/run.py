@@ -27,6 +27,16 @@ from runtime.api import (
 from runtime.console import LogProgress, RichProgress
 from runtime.engine import RunSummary
 from runtime.errors import ApigenError
+from runtime.exports import sidecar_path
+from runtime.inspection import (
+    failure_lines,
+    funnel_line,
+    inspection_json,
+    model_line,
+    read_models,
+    read_phases,
+    reflection_line,
+)
 from runtime.log import configure_logging
 from runtime.loop import run as run_on_loop
 from runtime.playbook import playbook_json_schema
@@ -80,8 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write a run's data in a dataset format")
     export.add_argument("target", help="a run directory, a store file or the playbook")
-    export.add_argument("--format", required=True, help="sharegpt | openai | tau | hf | ...")
-    export.add_argument("--out", help="output path (default: <run dir>/export/<format>.<ext>)")
+    export.add_argument(
+        "--format",
+        required=True,
+        help="sharegpt | apigen-mt-5k (only the published dataset's columns) | openai | tau"
+        " | hf | a plugin's format",
+    )
+    export.add_argument(
+        "--out",
+        help="a file for sharegpt, apigen-mt-5k (plus <out>.meta.json) and openai; a directory"
+        " for tau (tasks_<domain>.json per domain) and hf"
+        " (default: <run dir>/export/<format>.jsonl, or <run dir>/export/<format>/)",
+    )
     export.add_argument("--include-rejected", action="store_true", help="rejected items too")
     export.add_argument(
         "--include-reasoning",
@@ -163,8 +183,21 @@ def _export(args: argparse.Namespace) -> int:
         include_rejected,
         include_reasoning,
     )
-    print(f"wrote {count} records as {format_name} -> {destination}")
+    if format_name == "report":
+        print(f"wrote the report ({count} plots) -> {_written(destination)}")
+    else:
+        print(f"wrote {count} records as {format_name} -> {_written(destination)}")
     return 0
+
+
+def _written(destination: Path) -> str:
+    """The destination, with the files in it (a directory) or beside it (metadata)."""
+    if destination.is_dir():
+        names = sorted(path.name for path in destination.iterdir())
+        shown = ", ".join(names) if len(names) <= 8 else f"{len(names)} files"
+        return f"{destination}/ ({shown})"
+    sidecar = sidecar_path(destination)
+    return f"{destination} (metadata: {sidecar.name})" if sidecar.exists() else str(destination)
 
 
 def _load_for(args: argparse.Namespace) -> LoadedPlaybook:
@@ -214,29 +247,20 @@ def _print_summary(summary: RunSummary) -> None:
 async def _print_details(store_file: Path, run_id: str, loaded: LoadedPlaybook) -> None:
     """Funnels, and what extensions add (pass^k, ...), after a run."""
     async with Store.open(store_file) as store:
-        funnels = await store.funnel(run_id)
-        by_attempt = await store.accepted_by_attempt(run_id)
-        counts = await store.status_counts(run_id)
+        phases = await read_phases(store, run_id, loaded.playbook)
         extra = [
             line
             for hook in loaded.extensions.summaries
             for line in await hook(store, run_id, loaded.playbook)
         ]
-    for phase, stages in funnels.items():
-        print(f"  {phase} funnel: {format_funnel(stages, counts.get(phase, {}))}")
-        accepted = by_attempt.get(phase, {})
-        if accepted and max(accepted) > 1:
-            first = accepted.get(1, 0)
-            print(f"    accepted at attempt 1: {first}; after reflection: {sum(accepted.values())}")
+    for phase, view in phases.items():
+        if view.funnel:
+            print(f"  {phase} funnel: {funnel_line(view)}")
+        reflected = reflection_line(view)
+        if reflected:
+            print(f"    {reflected}")
     for line in extra:
         print(f"  {line}")
-
-
-def format_funnel(stages: list[tuple[str, int, int]], counts: dict[str, int]) -> str:
-    """`proposed 10 -> format 9 -> ... -> accepted 7`: attempts passing each stage, then items."""
-    parts = [f"{stage} {passed}" for stage, _, passed in stages]
-    parts.append(f"accepted {counts.get('accepted', 0)}")
-    return " -> ".join(parts)
 
 
 async def _inspect(args: argparse.Namespace) -> int:
@@ -244,54 +268,37 @@ async def _inspect(args: argparse.Namespace) -> int:
     run = await stored_run(store_file, args.run_id)
     loaded = await load_stored_playbook(store_file, run.run_id)
     async with Store.open(store_file) as store:
-        counts = await store.status_counts(run.run_id)
-        reasons = await store.reason_counts(run.run_id)
-        usage = await store.model_usage(run.run_id)
-        funnels = await store.funnel(run.run_id)
+        phases = await read_phases(store, run.run_id, loaded.playbook)
+        models = await read_models(store, run.run_id, loaded.playbook)
         extra = [
             line
             for hook in loaded.extensions.summaries
             for line in await hook(store, run.run_id, loaded.playbook)
         ]
-    report: dict[str, Any] = {
-        "run_id": run.run_id,
-        "name": run.name,
-        "status": run.status,
-        "simulated": run.simulated,
-        "seed": run.seed,
-        "playbook": run.playbook_path,
-        "phases": {
-            phase: {
-                "counts": phase_counts,
-                "top_reasons": dict(list(reasons.get(phase, {}).items())[:5]),
-                "funnel": [
-                    {"stage": stage, "reached": reached, "passed": passed}
-                    for stage, reached, passed in funnels.get(phase, [])
-                ],
-            }
-            for phase, phase_counts in counts.items()
-        },
-        "models": [entry.model_dump() for entry in usage],
-        "notes": extra,
-    }
     if args.json:
+        report: dict[str, Any] = {
+            "run_id": run.run_id,
+            "name": run.name,
+            "status": run.status,
+            "simulated": run.simulated,
+            "seed": run.seed,
+            "playbook": run.playbook_path,
+            **inspection_json(phases, models),
+            "notes": extra,
+        }
         print(json.dumps(report, indent=2))
         return 0
     label = " (SIMULATED models)" if run.simulated else ""
     print(f"run {run.run_id} [{run.status}]{label}  seed={run.seed}  playbook={run.playbook_path}")
-    for phase, info in report["phases"].items():
-        parts = ", ".join(f"{status} {n}" for status, n in sorted(info["counts"].items()))
+    for phase, view in phases.items():
+        parts = ", ".join(f"{status} {n}" for status, n in sorted(view.counts.items()))
         print(f"  {phase}: {parts}")
-        if phase in funnels:
-            print(f"    funnel: {format_funnel(funnels[phase], info['counts'])}")
-        for reason, n in info["top_reasons"].items():
-            print(f"      {n:6d}  {reason}")
-    for entry in usage:
-        print(
-            f"  model {entry.model}: {entry.calls} calls ({entry.cached} cached,"
-            f" {entry.errors} errors), {entry.prompt_tokens}+{entry.completion_tokens} tokens,"
-            f" ${entry.cost_usd:.4f}"
-        )
+        if view.funnel:
+            print(f"    funnel: {funnel_line(view)}")
+        for line in failure_lines(view):
+            print(f"    {line}")
+    for model in models:
+        print(f"  model {model_line(model)}")
     for line in extra:
         print(f"  {line}")
     return 0

@@ -6,6 +6,7 @@ Every unit of work commits in one transaction together with its results, keyed b
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -468,6 +469,46 @@ class Store:
             )
         return stages
 
+    async def funnel_with_groups(self, run_id: str) -> dict[str, list[tuple[str, str, int, int]]]:
+        """Per phase, `(stage, group, reached, passed)` in stage order, as `funnel` counts them.
+
+        `group` is the `group` of the stage's events ('' for none): checks that run side by
+        side on every attempt (see `runtime.funnel`).
+        """
+        rows = await self._fetchall(
+            "SELECT phase, json_extract(payload_json, '$.stage') AS stage,"
+            " COALESCE(MAX(json_extract(payload_json, '$.group')), '') AS grp,"
+            " MIN(id) AS first, COUNT(*) AS reached,"
+            " SUM(CASE WHEN json_extract(payload_json, '$.passed') THEN 1 ELSE 0 END) AS passed"
+            " FROM events WHERE run_id=? AND event='funnel' GROUP BY phase, stage ORDER BY first",
+            (run_id,),
+        )
+        stages: dict[str, list[tuple[str, str, int, int]]] = {}
+        for row in rows:
+            stages.setdefault(row["phase"], []).append(
+                (row["stage"], row["grp"], row["reached"], row["passed"])
+            )
+        return stages
+
+    async def failed_steps(self, run_id: str) -> dict[str, list[tuple[str, list[str]]]]:
+        """Per phase, `(step, reasons)` of every failed attempt, by item key, then attempt.
+
+        Not in commit order: concurrent items commit in any order, and what is read first
+        (e.g. the example shown for a kind) must not change from one run to the next.
+        """
+        rows = await self._fetchall(
+            "SELECT phase, json_extract(payload_json, '$.step') AS step,"
+            " json_extract(payload_json, '$.reasons') AS reasons FROM events"
+            " WHERE run_id=? AND event='step' AND NOT json_extract(payload_json, '$.passed')"
+            " ORDER BY item_key, id",
+            (run_id,),
+        )
+        failed: dict[str, list[tuple[str, list[str]]]] = {}
+        for row in rows:
+            reasons = [str(reason) for reason in json.loads(row["reasons"] or "[]")]
+            failed.setdefault(row["phase"], []).append((str(row["step"]), reasons))
+        return failed
+
     async def accepted_by_attempt(self, run_id: str) -> dict[str, dict[int, int]]:
         """Per phase, how many items were accepted at each attempt number."""
         rows = await self._fetchall(
@@ -507,6 +548,17 @@ class Store:
             (run_id,),
         )
         return [ModelUsage.from_row(row) for row in rows]
+
+    async def requests_sent(self, run_id: str) -> dict[str, int]:
+        """Per model, the requests its endpoint received: every attempt of every call made,
+        retries included (a cached answer sends none)."""
+        await self.flush()
+        rows = await self._fetchall(
+            "SELECT model, COALESCE(SUM(attempt), 0) AS requests FROM model_calls"
+            " WHERE run_id=? AND status != 'cached' GROUP BY model ORDER BY model",
+            (run_id,),
+        )
+        return {row["model"]: row["requests"] for row in rows}
 
     async def model_calls(self, run_id: str) -> list[sqlite3.Row]:
         """Every model call logged for a run, oldest first (for inspection and tests)."""

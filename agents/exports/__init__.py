@@ -1,8 +1,14 @@
-"""Dataset exports (ShareGPT, OpenAI chat, tau-bench tasks, Hugging Face) and the run report."""
+"""Dataset exports (ShareGPT, APIGen-MT-5k, OpenAI chat, tau-bench tasks, HF) and the report."""
 
 from __future__ import annotations
 
-from agents.exports.formats import HFExporter, OpenAIExporter, ShareGPTExporter, TauExporter
+from agents.exports.formats import (
+    APIGenMT5kExporter,
+    HFExporter,
+    OpenAIExporter,
+    ShareGPTExporter,
+)
+from agents.exports.tau import TauExporter
 from runtime.exports import ExporterRegistry
 
 
@@ -11,6 +17,7 @@ def register_exporters(exporters: ExporterRegistry) -> None:
     from agents.exports.report import ReportExporter
 
     exporters.register("sharegpt", ShareGPTExporter())
+    exporters.register("apigen-mt-5k", APIGenMT5kExporter())
     exporters.register("openai", OpenAIExporter())
     exporters.register("tau", TauExporter())
     exporters.register("hf", HFExporter())

@@ -1,4 +1,10 @@
-"""Read what exports need from a run's store: trajectories (kept per `keep`) and blueprints."""
+"""Read what exports need from a run's store: trajectories (kept per `keep`) and blueprints.
+
+A trajectory's training dialogue ends on the assistant's last message: the user's closing
+turn carrying the phase's stop token is a signal to the simulator, not something a model
+should learn to answer, so it is left out (a conversation that ended another way, by a
+transfer or the turn limit, keeps every message).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.passk import Keep, kept_from_store
-from agents.roles.verifier import keep_rule, verifier_params
+from agents.roles.dialogue import HumanKind, HumanParams
+from agents.roles.verifier import keep_rule, role_params, verifier_params
 from agents.step_base import BLUEPRINT
 from agents.trajectory_steps import TRAJECTORY, VERDICT
-from agents.transcript import Transcript
+from agents.transcript import ChatMessage, Transcript
 from runtime.exports import ExportSource
+from runtime.playbook import PhaseConfig
 
 _INFO_KEYS: tuple[str, ...] = ("attempt", "trial", "domain", "ending", "models", "simulated")
 
 
 @dataclass
 class TrajectoryRecord:
-    """One conversation with its phase, key, status, verdict and recording metadata."""
+    """One conversation with its phase, key, status, verdict and recording metadata.
+
+    `messages` is the dialogue exports write (see `training_messages`); `transcript` keeps
+    everything that was said.
+    """
 
     phase: str
     item_key: str
@@ -25,6 +37,30 @@ class TrajectoryRecord:
     transcript: Transcript
     verdict: dict[str, Any]
     info: dict[str, Any]
+    messages: list[ChatMessage]
+
+
+def stop_token(phase: PhaseConfig) -> str | None:
+    """The stop token of the phase's simulated user (None when it has none)."""
+    params = role_params(phase, HumanKind.name, HumanParams)
+    return params.stop_token if params is not None else None
+
+
+def training_messages(transcript: Transcript, stop: str | None) -> list[ChatMessage]:
+    """The dialogue without the user's closing stop-token turn, so it ends on the assistant.
+
+    Only a conversation that ended on the stop token loses its last message (that message).
+    """
+    messages = transcript.messages
+    if (
+        stop is not None
+        and transcript.end == "stop"
+        and messages
+        and messages[-1].role == "user"
+        and stop in messages[-1].content
+    ):
+        return messages[:-1]
+    return messages
 
 
 def _trajectory_phases(source: ExportSource) -> list[str]:
@@ -38,6 +74,7 @@ async def trajectories(source: ExportSource, *, include_rejected: bool) -> list[
     phases = {phase.name: phase for phase in source.playbook.phases}
     for name in _trajectory_phases(source):
         keep: Keep = keep_rule(phases[name])
+        stop = stop_token(phases[name])
         kept = set(await kept_from_store(store, run_id, name, keep))
         items = {item.item_key: item for item in await store.items(run_id, phase=name)}
         latest: dict[str, dict[str, dict[str, Any]]] = {}
@@ -53,14 +90,16 @@ async def trajectories(source: ExportSource, *, include_rejected: bool) -> list[
             info: dict[str, Any] = {
                 field: payload.pop(field) for field in _INFO_KEYS if field in payload
             }
+            transcript = Transcript.model_validate(payload)
             records.append(
                 TrajectoryRecord(
                     phase=name,
                     item_key=key,
                     status=item.status,
-                    transcript=Transcript.model_validate(payload),
+                    transcript=transcript,
                     verdict=found.get(VERDICT, {}),
                     info=info,
+                    messages=training_messages(transcript, stop),
                 )
             )
     return records

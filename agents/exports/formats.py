@@ -1,6 +1,9 @@
-"""The dataset formats: ShareGPT (APIGen-MT-5k layout), OpenAI chat, tau-bench tasks, HF.
+"""The dialogue formats: ShareGPT (APIGen-MT-5k layout), OpenAI chat and HF datasets.
 
-Every record carries the run's metadata (playbook hash, models, seed, simulated or real).
+Every record carries the run's metadata (playbook hash, models, seed, simulated or real),
+except in `apigen-mt-5k`, which has exactly the published dataset's columns and leaves the
+metadata to a sidecar file beside it. Dialogues end on the assistant's last message (see
+`agents.exports.collect.training_messages`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from agents.exports.collect import TrajectoryRecord, blueprints, trajectories
+from agents.exports.collect import TrajectoryRecord, trajectories
 from agents.transcript import ChatMessage
 from runtime.exports import ExportError, ExportSource
 
@@ -81,11 +84,25 @@ def sharegpt_record(source: ExportSource, record: TrajectoryRecord) -> dict[str,
     transcript = record.transcript
     return {
         "conversations": sharegpt_turns(
-            transcript.messages, include_reasoning=source.include_reasoning
+            record.messages, include_reasoning=source.include_reasoning
         ),
         "tools": json.dumps(_function_schemas(transcript.tools)),
         "system": transcript.system,
         "metadata": _metadata(source, record),
+    }
+
+
+APIGEN_MT_5K_COLUMNS = ("conversations", "tools", "system")
+"""The columns of the published Salesforce/APIGen-MT-5k dataset, in its order."""
+
+
+def apigen_mt_5k_record(record: TrajectoryRecord) -> dict[str, Any]:
+    """Exactly the published dataset's columns: `{from, value}` turns, tools and system as
+    strings; nothing else (no metadata, no reasoning)."""
+    return {
+        "conversations": sharegpt_turns(record.messages),
+        "tools": json.dumps(_function_schemas(record.transcript.tools)),
+        "system": record.transcript.system,
     }
 
 
@@ -132,7 +149,7 @@ def openai_record(source: ExportSource, record: TrajectoryRecord) -> dict[str, A
     transcript = record.transcript
     return {
         "messages": openai_messages(
-            transcript.system, transcript.messages, include_reasoning=source.include_reasoning
+            transcript.system, record.messages, include_reasoning=source.include_reasoning
         ),
         "tools": [
             {"type": "function", "function": schema}
@@ -164,31 +181,24 @@ class OpenAIExporter:
         return await _write_jsonl(out, [openai_record(source, record) for record in records])
 
 
-class TauExporter:
-    """A tau-bench task file (a JSON list) from the run's verified blueprints."""
+class APIGenMT5kExporter:
+    """ShareGPT JSONL with only the columns of the published APIGen-MT-5k dataset."""
 
-    description = "tau-bench task list: user_id, instruction, actions (name, kwargs), outputs"
-    suffix = ".json"
+    description = (
+        "ShareGPT JSONL with exactly APIGen-MT-5k's columns (conversations, tools, system);"
+        " provenance in <out>.meta.json"
+    )
+    suffix = ".jsonl"
+    metadata_sidecar = True
 
     async def write(self, source: ExportSource, out: Path, *, include_rejected: bool) -> int:
-        metadata = source.metadata()
-        tasks = [
-            {
-                "user_id": blueprint["user_id"],
-                "instruction": blueprint["instruction"],
-                "actions": [
-                    {"name": action["name"], "kwargs": action.get("kwargs", {})}
-                    for action in blueprint["actions"]
-                ],
-                "outputs": list(blueprint.get("outputs", [])),
-                **({"ending": blueprint["ending"]} if blueprint.get("ending") else {}),
-                "metadata": {**metadata, "phase": phase, "item_key": key},
-            }
-            for phase, key, blueprint in await blueprints(source, include_rejected=include_rejected)
-        ]
-        text = json.dumps(tasks, indent=2)
-        await anyio.to_thread.run_sync(lambda: out.write_text(text, encoding="utf-8"))
-        return len(tasks)
+        if source.include_reasoning:
+            raise ExportError(
+                "apigen-mt-5k has no column for reasoning: use --format sharegpt with"
+                " --include-reasoning"
+            )
+        records = await trajectories(source, include_rejected=include_rejected)
+        return await _write_jsonl(out, [apigen_mt_5k_record(record) for record in records])
 
 
 class HFExporter:

@@ -1,18 +1,18 @@
 """The run report: report.html plus PNG plots, readable offline with no external assets.
 
-Plots: acceptance funnel per phase, failure reasons, turns and tool-call histograms, tool
-usage, pass^k, tokens and cost per phase, episode wall time and throughput.
+Plots: acceptance funnel per phase (checks that run side by side drawn as one stage's
+parts, counts on the bars), failed attempts by kind, turns and tool-call histograms
+(integer bins), tool usage, pass^k, tokens (and cost when a price is configured) per phase,
+episode wall time and throughput.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
@@ -20,8 +20,18 @@ from agents.exports.collect import trajectories
 from agents.passk import PassKReport, passk_from_store
 from agents.roles.verifier import verifier_params
 from runtime.exports import ExportSource
+from runtime.failures import FailureKind
+from runtime.funnel import FunnelStage
+from runtime.inspection import read_phases
 
-_REASON_CODE = re.compile(r"^([^:]+:\s*[A-Za-z_]+)")
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_BAR = "#4c72b0"
+_PART = "#8172b2"
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_LINES = ("-", "--", ":", "-.")
 
 
 @dataclass
@@ -31,8 +41,9 @@ class ReportData:
     title: str
     metadata: dict[str, Any]
     counts: dict[str, dict[str, int]]
-    funnels: dict[str, list[tuple[str, int, int]]]
-    reasons: dict[str, Counter[str]]
+    funnels: dict[str, list[FunnelStage]]
+    failures: dict[str, list[FailureKind]]
+    priced: bool = False
     turns: list[int] = field(default_factory=list)
     tool_calls: list[int] = field(default_factory=list)
     tool_usage: Counter[str] = field(default_factory=Counter)
@@ -42,28 +53,16 @@ class ReportData:
     throughput: dict[str, float] = field(default_factory=dict)
 
 
-def reason_code(reason: str) -> str:
-    """`step: code` from a full reason, so that reasons group by kind, not by detail."""
-    found = _REASON_CODE.match(reason)
-    return found.group(1) if found else reason[:60]
-
-
 async def gather(source: ExportSource) -> ReportData:
     store, run_id = source.store, source.run.run_id
-    reasons: dict[str, Counter[str]] = {}
-    for row in await store.events(run_id, "step"):
-        step = json.loads(row["payload_json"])
-        if not step.get("passed", True):
-            first = (step.get("reasons") or ["failed"])[0]
-            reasons.setdefault(row["phase"], Counter())[
-                reason_code(f"{step.get('step')}: {first}")
-            ] += 1
+    phases = await read_phases(store, run_id, source.playbook)
     data = ReportData(
         title=source.run.name,
         metadata=source.metadata(),
         counts=await store.status_counts(run_id),
-        funnels=await store.funnel(run_id),
-        reasons=reasons,
+        funnels={name: view.funnel for name, view in phases.items() if view.funnel},
+        failures={name: view.failures for name, view in phases.items() if view.failures},
+        priced=any(model.price is not None for model in source.playbook.models.values()),
     )
     for record in await trajectories(source, include_rejected=True):
         data.turns.append(record.transcript.turns)
@@ -90,7 +89,7 @@ async def gather(source: ExportSource) -> ReportData:
     return data
 
 
-def _plots(data: ReportData, out: Path) -> list[tuple[str, str]]:
+def draw_plots(data: ReportData, out: Path) -> list[tuple[str, str]]:
     """Draw every plot that has data; return (file name, caption) pairs."""
     import matplotlib
 
@@ -105,61 +104,44 @@ def _plots(data: ReportData, out: Path) -> list[tuple[str, str]]:
         made.append((name, caption))
 
     if data.funnels:
-        fig = Figure(figsize=(8, 1 + 2.2 * len(data.funnels)))
-        for row, (phase, stages) in enumerate(data.funnels.items()):
-            ax = fig.add_subplot(len(data.funnels), 1, row + 1)
-            labels = [stage for stage, _, _ in stages] + ["accepted"]
-            values = [passed for _, _, passed in stages]
-            values.append(data.counts.get(phase, {}).get("accepted", 0))
-            ax.barh(labels[::-1], values[::-1], color="#4c72b0")
-            ax.set_title(f"{phase}: attempts passing each stage")
-        save(fig, "funnel.png", "Acceptance funnel per phase")
-    reasons = Counter({f"{p} / {r}": n for p, c in data.reasons.items() for r, n in c.items()})
-    if reasons:
-        top = reasons.most_common(12)
-        fig = Figure(figsize=(8, 0.5 + 0.4 * len(top)))
+        save(funnel_figure(data), "funnel.png", "Acceptance funnel per phase")
+    failures = Counter(
+        {f"{phase} / {k.kind}": k.count for phase, kinds in data.failures.items() for k in kinds}
+    )
+    if failures:
+        top = failures.most_common(12)[::-1]
+        fig = Figure(figsize=(8, 0.8 + 0.4 * len(top)))
         ax = fig.add_subplot()
-        ax.barh([name for name, _ in top][::-1], [n for _, n in top][::-1], color="#c44e52")
-        ax.set_title("Failed attempts by reason (phase / step: kind)")
-        save(fig, "reasons.png", "Failure reasons by stage")
+        bars = ax.barh([name for name, _ in top], [n for _, n in top], color="#c44e52")
+        ax.bar_label(bars, padding=3)
+        _integer_axis(ax, "x")
+        ax.margins(x=0.1)
+        ax.set_title("Failed attempts by kind (phase / kind)")
+        save(fig, "reasons.png", "Failed attempts by kind of reason")
     if data.turns:
         fig = Figure(figsize=(8, 3))
         left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-        left.hist(data.turns, bins=min(20, max(data.turns) + 1), color="#55a868")
-        left.set_title("Turns per conversation")
-        right.hist(data.tool_calls, bins=min(20, max(data.tool_calls) + 1), color="#8172b2")
-        right.set_title("Tool calls per conversation")
+        integer_histogram(left, data.turns, "#55a868", "Turns per conversation", "user turns")
+        integer_histogram(
+            right, data.tool_calls, "#8172b2", "Tool calls per conversation", "tool calls"
+        )
         save(fig, "conversations.png", "Turns and tool calls per conversation")
     if data.tool_usage:
-        top_tools = data.tool_usage.most_common(15)
-        fig = Figure(figsize=(8, 0.5 + 0.35 * len(top_tools)))
+        top_tools = data.tool_usage.most_common(15)[::-1]
+        fig = Figure(figsize=(8, 0.8 + 0.35 * len(top_tools)))
         ax = fig.add_subplot()
-        ax.barh([n for n, _ in top_tools][::-1], [c for _, c in top_tools][::-1])
+        bars = ax.barh([n for n, _ in top_tools], [c for _, c in top_tools])
+        ax.bar_label(bars, padding=3)
+        _integer_axis(ax, "x")
+        ax.margins(x=0.1)
         ax.set_title("Tool usage in conversations")
         save(fig, "tools.png", "Tool usage")
     curves = {phase: report.mean for phase, report in data.passk.items() if report.mean}
     if curves:
-        fig = Figure(figsize=(6, 3.5))
-        ax = fig.add_subplot()
-        for phase, mean in curves.items():
-            ax.plot(list(mean), list(mean.values()), marker="o", label=phase)
-        ax.set_xlabel("k")
-        ax.set_ylabel("pass^k")
-        ax.set_ylim(0, 1.05)
-        ax.legend()
-        ax.set_title("pass^k (mean over blueprints)")
-        save(fig, "passk.png", "pass^k curve")
+        save(passk_figure(curves), "passk.png", "pass^k curve")
     if data.tokens:
-        phases = list(data.tokens)
-        fig = Figure(figsize=(8, 3))
-        left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-        left.bar(phases, [data.tokens[p][0] + data.tokens[p][1] for p in phases])
-        left.set_title("Tokens per phase")
-        right.bar(phases, [data.tokens[p][2] for p in phases], color="#dd8452")
-        right.set_title("Cost per phase (USD)")
-        for ax in (left, right):
-            ax.tick_params(axis="x", labelrotation=30)
-        save(fig, "tokens.png", "Tokens and cost per phase")
+        caption = "Tokens and cost per phase" if data.priced else "Tokens per phase"
+        save(tokens_figure(data), "tokens.png", caption)
     if data.durations:
         fig = Figure(figsize=(8, 3))
         left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
@@ -171,6 +153,115 @@ def _plots(data: ReportData, out: Path) -> list[tuple[str, str]]:
             ax.tick_params(axis="x", labelrotation=30)
         save(fig, "time.png", "Wall time and throughput")
     return made
+
+
+def _integer_axis(ax: Axes, which: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def integer_histogram(ax: Axes, values: list[int], color: str, title: str, unit: str) -> None:
+    """One bar per integer value (bins centred on integers), integer ticks on both axes."""
+    low, high = min(values), max(values)
+    ax.hist(values, bins=[v - 0.5 for v in range(low, high + 2)], color=color, rwidth=0.9)
+    _integer_axis(ax, "x")
+    _integer_axis(ax, "y")
+    ax.set_xlabel(unit)
+    ax.set_ylabel("conversations")
+    ax.set_title(title)
+
+
+def funnel_figure(data: ReportData) -> Figure:
+    """One panel per phase: a bar per stage, with the count on it; checks that run side by
+    side on every attempt are thinner bars together in their stage's row."""
+    from matplotlib.figure import Figure
+
+    spans = {
+        phase: [_row_span(stage) for stage in stages] + [1.0]
+        for phase, stages in data.funnels.items()
+    }
+    heights = [sum(rows) for rows in spans.values()]
+    fig = Figure(figsize=(8, 0.4 + sum(0.8 + 0.5 * h for h in heights)))
+    grid = fig.add_gridspec(len(heights), 1, height_ratios=heights)
+    for index, (phase, stages) in enumerate(data.funnels.items()):
+        ax = fig.add_subplot(grid[index])
+        centres = [sum(spans[phase][:row]) + span / 2 for row, span in enumerate(spans[phase])]
+        for stage, centre, span in zip(stages, centres, spans[phase], strict=False):
+            if not stage.grouped:
+                bars = ax.barh([centre], [stage.passed], height=0.7, color=_BAR)
+                ax.bar_label(bars, padding=3)
+                continue
+            height = (span - 0.3) / len(stage.parts)
+            for i, part in enumerate(stage.parts):
+                y = centre - (span - 0.3) / 2 + height * (i + 0.5)
+                bars = ax.barh([y], [part.passed], height=height * 0.85, color=_PART)
+                ax.bar_label(bars, labels=[f"{part.name} {part.passed}"], padding=3, fontsize=9)
+        accepted = data.counts.get(phase, {}).get("accepted", 0)
+        bars = ax.barh([centres[-1]], [accepted], height=0.7, color="#55a868")
+        ax.bar_label(bars, padding=3)
+        ax.set_yticks(centres, [stage.name for stage in stages] + ["accepted (items)"])
+        ax.set_ylim(sum(spans[phase]), 0)
+        ax.margins(x=0.18)
+        _integer_axis(ax, "x")
+        grouped = [stage.name for stage in stages if stage.grouped]
+        note = f" ({', '.join(grouped)}: checks side by side)" if grouped else ""
+        ax.set_title(f"{phase}: attempts passing each stage{note}", fontsize=10)
+    return fig
+
+
+def _row_span(stage: FunnelStage) -> float:
+    """Rows a stage takes: one, or more for a group of checks drawn as thinner bars."""
+    return max(1.0, 0.5 * len(stage.parts) + 0.3) if stage.grouped else 1.0
+
+
+def tokens_figure(data: ReportData) -> Figure:
+    """Tokens per phase, and cost per phase beside it only when a model has a price (without
+    one every cost is 0, and an empty panel would look like a free run)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import StrMethodFormatter
+
+    phases = list(data.tokens)
+    fig = Figure(figsize=(8, 3))
+    panels = 2 if data.priced else 1
+    left = fig.add_subplot(1, panels, 1)
+    left.bar(phases, [data.tokens[p][0] + data.tokens[p][1] for p in phases])
+    left.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    left.set_title("Tokens per phase" + ("" if data.priced else " (no price configured)"))
+    if data.priced:
+        right = fig.add_subplot(1, 2, 2)
+        right.bar(phases, [data.tokens[p][2] for p in phases], color="#dd8452")
+        right.set_title("Cost per phase (USD)")
+    for ax in fig.axes:
+        ax.tick_params(axis="x", labelrotation=30)
+    return fig
+
+
+def passk_figure(curves: dict[str, dict[int, float]]) -> Figure:
+    """One line per phase, each with its own marker and line style, nudged sideways so equal
+    curves stay visible."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot()
+    for i, (phase, mean) in enumerate(curves.items()):
+        shift = (i - (len(curves) - 1) / 2) * 0.04
+        ax.plot(
+            [k + shift for k in mean],
+            list(mean.values()),
+            marker=_MARKERS[i % len(_MARKERS)],
+            linestyle=_LINES[i % len(_LINES)],
+            label=phase,
+        )
+    ks = sorted({k for mean in curves.values() for k in mean})
+    ax.set_xticks(ks)
+    ax.set_xlabel("k (trials that must all succeed)")
+    ax.set_ylabel("pass^k")
+    ax.set_ylim(0, 1.05)
+    ax.legend()
+    ax.set_title("pass^k (mean over blueprints)")
+    return fig
 
 
 def _table(rows: list[list[Any]], header: list[str]) -> str:
@@ -229,7 +320,7 @@ class ReportExporter:
 
         def draw() -> int:
             out.mkdir(parents=True, exist_ok=True)
-            plots = _plots(data, out)
+            plots = draw_plots(data, out)
             (out / "report.html").write_text(render_html(data, plots), encoding="utf-8")
             return len(plots)
 

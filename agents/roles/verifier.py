@@ -5,7 +5,7 @@ trajectory, judges it (policy, final state, outputs, ending) and says accepted o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ from runtime.protocol import LIMIT, Emitted, Role, RoleKind
 from runtime.protocol_run import LimitReached
 from runtime.protocol_step import ProtocolParams
 
+P = TypeVar("P", bound=BaseModel)
 DEFAULT_LIMIT_ENDINGS: dict[str, EndReason] = {"turns": "max_turns", "tool_steps": "tool_steps"}
 FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
 PolicyMode = Literal["enforce", "report", "off"]
@@ -56,9 +57,10 @@ class VerifierParams(BaseModel):
 class VerifierRole(Role):
     """Records and judges one conversation."""
 
-    def __init__(self, scope: EpisodeScope, params: VerifierParams):
+    def __init__(self, scope: EpisodeScope, params: VerifierParams, role: str):
         self.scope = scope
         self.params = params
+        self.role = role
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         transcript = self.scope.transcript
@@ -120,7 +122,7 @@ class VerifierRole(Role):
             ("outputs", verdict.outputs_ok),
         ):
             if passed is not None:
-                record_funnel(episode, stage, passed)
+                record_funnel(episode, stage, passed, group=self.role)
         episode.record(VERDICT, {"attempt": episode.attempt, **verdict.model_dump(mode="json")})
         episode.outcome.update(
             accepted=verdict.accepted, reasons=verdict.reasons, policy_ok=verdict.policy_ok
@@ -145,19 +147,24 @@ class VerifierKind(RoleKind):
 
     def build(self, role: str, params: BaseModel, context: Any) -> Role:
         assert isinstance(params, VerifierParams) and isinstance(context, EpisodeScope)
-        return VerifierRole(context, params)
+        return VerifierRole(context, params, role)
 
 
-def verifier_params(phase: PhaseConfig) -> VerifierParams | None:
-    """The parameters of the phase's verifier role (None: the phase verifies nothing)."""
+def role_params(phase: PhaseConfig, agent: str, model: type[P]) -> P | None:
+    """The parameters of the phase's protocol role of kind `agent` (None: it has none)."""
     for spec in phase.steps:
         if spec.kind != "protocol":
             continue
         protocol = ProtocolParams.model_validate(spec.raw_params)
         for role in protocol.roles.values():
-            if role.agent == VerifierKind.name:
-                return VerifierParams.model_validate(role.params)
+            if role.agent == agent:
+                return model.model_validate(role.params)
     return None
+
+
+def verifier_params(phase: PhaseConfig) -> VerifierParams | None:
+    """The parameters of the phase's verifier role (None: the phase verifies nothing)."""
+    return role_params(phase, VerifierKind.name, VerifierParams)
 
 
 def keep_rule(phase: PhaseConfig) -> Keep:

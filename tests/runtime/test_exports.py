@@ -82,3 +82,31 @@ async def test_an_unknown_format_is_named(tmp_path: Path) -> None:
     summary = await run_playbook(loaded)
     with pytest.raises(ExportError, match="unknown export format 'parquet'"):
         await export_stored_run(loaded, Path(summary.store_path), "parquet", tmp_path / "x")
+
+
+class BareItemsExporter(ItemsExporter):
+    """A layout with no room for metadata: the run's metadata goes beside the file."""
+
+    metadata_sidecar = True
+
+
+async def test_a_format_without_metadata_gets_it_in_a_sidecar(tmp_path: Path) -> None:
+    loaded = load_playbook(_playbook(tmp_path))
+    summary = await run_playbook(loaded)
+    loaded.extensions.exporters.register("bare", BareItemsExporter())
+    destination = tmp_path / "bare.jsonl"
+    assert await export_stored_run(loaded, Path(summary.store_path), "bare", destination) == 4
+    sidecar = json.loads((tmp_path / "bare.jsonl.meta.json").read_text())
+    assert sidecar["run_id"] == loaded.playbook.run_id
+    assert (sidecar["simulated"], sidecar["records"]) == (True, 4)
+
+
+async def test_a_failed_export_writes_no_sidecar(tmp_path: Path) -> None:
+    loaded = load_playbook(_playbook(tmp_path))
+    summary = await run_playbook(loaded)
+    failing = BareItemsExporter(fail=True)
+    loaded.extensions.exporters.register("bare", failing)
+    with pytest.raises(OSError, match="disk full"):
+        await export_stored_run(loaded, Path(summary.store_path), "bare", tmp_path / "b.jsonl")
+    for name in ("b.jsonl", "b.jsonl.partial", "b.jsonl.meta.json", "b.jsonl.meta.json.partial"):
+        assert not (tmp_path / name).exists()
