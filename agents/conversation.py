@@ -51,7 +51,7 @@ class _Attached(RoleKind):
 
     params_model = _NoParams
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         raise TypeError(f"role {role!r} must be attached")
 
 

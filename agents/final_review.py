@@ -9,15 +9,11 @@ from autogen_core.models import LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.blueprint import Blueprint
-from agents.blueprint_steps import _AgentStep
 from agents.gateway import CallContext, ModelGateway
 from agents.resources import Templates
 from agents.sim_roles import final_review_script
-from agents.step_base import record_funnel
-from agents.structured import StructuredOutputError, create_structured
+from agents.structured import create_structured
 from domains.base import Domain
-from runtime.errors import ModelError
-from runtime.steps import Episode, StepOutcome, StepParams
 
 SYSTEM = "You check that a training task's instruction matches its calls. Answer in JSON."
 
@@ -82,42 +78,3 @@ class FinalReviewer:
 
     def _words(self, tool: str) -> tuple[str, ...] | None:
         return self.domain.write_words(tool) if tool in self.writes else None
-
-
-class FinalReviewParams(StepParams):
-    role: str = Field(default="final_reviewer", description="role whose model makes the check")
-
-
-class FinalReviewStep(_AgentStep):
-    """A funnel stage of its own after the committee: rejects misaligned blueprints."""
-
-    params_model = FinalReviewParams
-
-    async def setup(self) -> None:
-        await super().setup()
-        params = self.params
-        assert isinstance(params, FinalReviewParams)
-        agent = self.roster.role(params.role)
-        self.reviewer = FinalReviewer(
-            self.gateway, agent.model, self.templates, self.handle.domain, agent.prompt
-        )
-
-    async def run(self, episode: Episode) -> StepOutcome:
-        params = self.params
-        assert isinstance(params, FinalReviewParams)
-        blueprint: Blueprint = episode.state["blueprint"]
-        try:
-            review = await self.reviewer.review(
-                blueprint,
-                seed=self.attempt_seed(episode),
-                call=self.call(episode, params.role),
-            )
-        except StructuredOutputError as exc:
-            review = FinalReview(aligned=False, rationale=f"unreadable review: {exc.reason}")
-        except ModelError as exc:
-            record_funnel(episode, "final_review", False)
-            return StepOutcome.error(f"model_error: {exc}")
-        reasons = review.reasons()
-        record_funnel(episode, "final_review", not reasons)
-        episode.record("final_review", {"attempt": episode.attempt, **review.model_dump()})
-        return StepOutcome.fail(*reasons) if reasons else StepOutcome.ok()

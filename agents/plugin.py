@@ -1,15 +1,14 @@
 """Registers the agents package's extensions with the runtime (entry point `agents`).
 
-Run hooks (the model gateway; domains, roles and templates), the phase 1 and phase 2 step
-kinds, and the export formats.
+Run hooks (the model gateway; domains, roles and templates; what role kinds build on), the
+shipped role kinds and protocols, the `recombine` and `load_task` step kinds, and the export
+formats.
 """
 
 from __future__ import annotations
 
-from agents.blueprint_steps import register_blueprint_steps
 from agents.ending_summary import ending_summary
 from agents.exports import register_exporters
-from agents.final_review import FinalReviewStep
 from agents.gateway import gateway_run_hook
 from agents.passk import passk_summary
 from agents.preflight import preflight
@@ -27,9 +26,7 @@ def register(extensions: Extensions) -> None:
     extensions.run_hooks.append(protocol_scopes_hook)
     register_role_kinds(extensions.roles)
     register_protocols(extensions.protocols)
-    register_blueprint_steps(extensions.steps)
     extensions.steps.register("recombine", RecombineStep)
-    extensions.steps.register("final_review", FinalReviewStep)
     register_trajectory_steps(extensions)
     register_exporters(extensions.exporters)
     extensions.summaries.append(passk_summary)

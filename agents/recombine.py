@@ -14,9 +14,8 @@ from autogen_core.models import UserMessage
 from pydantic import Field
 
 from agents.blueprint import Blueprint, Provenance
-from agents.blueprint_steps import _AgentStep
 from agents.sim_roles import merged_instruction, text_script
-from agents.step_base import BLUEPRINT, record_funnel
+from agents.step_base import BLUEPRINT, AgentStep, record_funnel
 from agents.trajectory_policy import targets
 from agents.validation import check_execution, check_policy, execute
 from domains.base import Action
@@ -64,7 +63,7 @@ class RecombineParams(StepParams):
     role: str = Field(default="recombiner", description="role that writes the merged instruction")
 
 
-class RecombineStep(_AgentStep):
+class RecombineStep(AgentStep):
     """Picks 2..3 accepted blueprints of one user, merges, re-executes and policy-checks.
 
     Only tasks that act are combined: a refusal or a transfer ends its conversation, so

@@ -40,7 +40,7 @@ class AutogenAssistantKind(RoleKind):
     emits: ClassVar[dict[str, type[Any]]] = {"said": Said, "ended": Ended}
     params_model = AutogenAssistantParams
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, AutogenAssistantParams) and isinstance(context, EpisodeScope)
         services, blueprint = context.services, context.blueprint
         domain = services.handle.domain

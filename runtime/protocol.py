@@ -128,15 +128,18 @@ class RoleKind(ABC):
     """Everything a role of this kind may be shown."""
 
     @abstractmethod
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
-        """One instance of `role` for one episode (`context`: what the running phase
-        provides, e.g. its model gateway and the episode's inputs)."""
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
+        """Instance `index` of `role` for one episode (`context`: what the running phase
+        provides, e.g. its model gateway and the episode's inputs; `index` tells a
+        committee's members apart)."""
 
     def emitted(self, params: BaseModel) -> frozenset[str]:
         """The kinds a role with these parameters can emit (default: all of `emits`)."""
         return frozenset(self.emits)
 
-    def gather(self, params: BaseModel, emitted: Sequence[Sequence[Emitted]]) -> list[Emitted]:
+    def gather(
+        self, params: BaseModel, emitted: Sequence[Sequence[Emitted]], context: Any
+    ) -> list[Emitted]:
         """The committee's answer from each instance's messages (default: all of them)."""
         return [message for messages in emitted for message in messages]
 

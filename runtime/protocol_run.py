@@ -48,6 +48,12 @@ class LimitReached:
     kind: str
     message: Any
 
+    @property
+    def reason(self) -> str:
+        """Why the episode ends here: the blocked message's own reason, if it has one."""
+        inner = getattr(self.message, "reason", None)
+        return inner if isinstance(inner, str) and inner else f"{self.counter} exhausted"
+
     def summary(self) -> str:
         return f"{self.counter} exhausted at {self.sender} {self.kind}"
 
@@ -120,6 +126,7 @@ class ProtocolRun:
         a person at a console) instead of building them from their kinds; `system` counts
         the roles among its live actors (None: they stand alone)."""
         self.protocol = protocol
+        self.context = context
         self.episode = episode
         self.counters = dict.fromkeys(protocol.spec.limits, 0)
         self.trace: list[TraceEntry] = []
@@ -133,7 +140,7 @@ class ProtocolRun:
             roles = (
                 [given[name]]
                 if name in given
-                else [kind.build(name, params, context) for _ in range(spec.count)]
+                else [kind.build(name, params, context, i) for i in range(spec.count)]
             )
             self.actors[name] = [
                 _spawn(system, _RoleActor(role), f"{name}{i or ''}@{episode}")
@@ -186,13 +193,15 @@ class ProtocolRun:
         raise ProtocolFailed(f"no route takes {said.kind!r} from {sender!r}")
 
     async def _deliver(self, receiver: str, said: Emitted) -> list[Emitted]:
-        """The receiver's answer: one instance's, or a committee's gathered answers."""
+        """The receiver's answer, gathered by its kind from each instance's (a committee's
+        members answer at once)."""
         refs = self.actors[receiver]
         delivered = (
             said if not said.kind.startswith(LIMIT_PREFIX) else Emitted("limit", said.message)
         )
+        kind, params = self.protocol.kinds[receiver], self.protocol.params[receiver]
         if len(refs) == 1:
-            return list(await self._ask(refs[0], delivered))
+            return kind.gather(params, [await self._ask(refs[0], delivered)], self.context)
         answers: list[Sequence[Emitted]] = [()] * len(refs)
 
         async def one(index: int) -> None:
@@ -201,8 +210,7 @@ class ProtocolRun:
         async with anyio.create_task_group() as group:
             for index in range(len(refs)):
                 group.start_soon(one, index)
-        kind = self.protocol.kinds[receiver]
-        return kind.gather(self.protocol.params[receiver], answers)
+        return kind.gather(params, answers, self.context)
 
     @staticmethod
     async def _ask(

@@ -20,6 +20,7 @@ from runtime.steps import Episode, PhaseContext, Step, StepOutcome, StepParams
 
 TRACE = "trace"
 """The result kind holding an episode's messages in order."""
+_CONTEXT = "protocol.context"
 
 
 class ProtocolParams(StepParams, ProtocolSpec):
@@ -28,9 +29,11 @@ class ProtocolParams(StepParams, ProtocolSpec):
 
 @dataclass(frozen=True)
 class ProtocolScopes:
-    """Builds what a protocol's roles are given for one episode (a run resource)."""
+    """Builds what a protocol's roles are given for one episode (a run resource), and is
+    told when the episode is accepted (to record what it produced)."""
 
     scope: Callable[[PhaseContext, Episode], Any]
+    accepted: Callable[[Any], None] | None = None
 
 
 class ProtocolStep(Step):
@@ -56,6 +59,7 @@ class ProtocolStep(Step):
 
     async def run(self, episode: Episode) -> StepOutcome:
         context = self.scopes.scope(self.phase, episode)
+        episode.state[_CONTEXT] = context
         run = ProtocolRun(self.protocol, self.phase.system, context, episode=episode.key)
         try:
             result = await run.run(start=None)
@@ -68,6 +72,10 @@ class ProtocolStep(Step):
         if result.outcome == "failed":
             return StepOutcome.error(result.reason)
         return StepOutcome.fail(result.reason)
+
+    async def on_accepted(self, episode: Episode) -> None:
+        if self.scopes.accepted is not None:
+            self.scopes.accepted(episode.state[_CONTEXT])
 
     @staticmethod
     def _record_trace(episode: Episode, run: ProtocolRun) -> None:

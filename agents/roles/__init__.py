@@ -8,11 +8,19 @@ from importlib.resources import files
 
 import yaml
 
+from agents.roles.blueprint_roles import (
+    FinalReviewerKind,
+    GivenKind,
+    ProposerKind,
+    ReflectorKind,
+    ReviewerKind,
+    ValidatorKind,
+)
 from agents.roles.dialogue import AssistantKind, EnvironmentKind, HumanKind, TurnJudgeKind
 from agents.roles.scope import EpisodeScope, PhaseServices
 from agents.roles.verifier import VerifierKind
 from runtime.engine import RunContext
-from runtime.protocol import ProtocolLibrary, RoleKinds
+from runtime.protocol import ProtocolLibrary, RoleKind, RoleKinds
 from runtime.protocol_step import ProtocolScopes
 from runtime.steps import Episode, PhaseContext
 
@@ -24,12 +32,25 @@ __all__ = [
     "register_role_kinds",
 ]
 
-SHIPPED_PROTOCOLS = ("conversation",)
+SHIPPED_PROTOCOLS = ("blueprints", "conversation", "review")
 
 
 def register_role_kinds(kinds: RoleKinds) -> None:
     """Add the shipped role kinds."""
-    for kind in (HumanKind(), TurnJudgeKind(), AssistantKind(), EnvironmentKind(), VerifierKind()):
+    shipped: tuple[RoleKind, ...] = (
+        ProposerKind(),
+        ValidatorKind(),
+        ReviewerKind(),
+        FinalReviewerKind(),
+        ReflectorKind(),
+        GivenKind(),
+        HumanKind(),
+        TurnJudgeKind(),
+        AssistantKind(),
+        EnvironmentKind(),
+        VerifierKind(),
+    )
+    for kind in shipped:
         kinds.register(kind.name, kind)
 
 
@@ -44,8 +65,13 @@ def _scope(phase: PhaseContext, episode: Episode) -> EpisodeScope:
     return EpisodeScope(PhaseServices.of(phase), episode, timeout_s=phase.ask_timeout_s)
 
 
+def _accepted(scope: object) -> None:
+    assert isinstance(scope, EpisodeScope)
+    scope.on_accepted()
+
+
 @asynccontextmanager
 async def protocol_scopes_hook(context: RunContext) -> AsyncIterator[None]:
     """Give protocol steps what the shipped role kinds build on, per episode."""
-    context.resources.provide(ProtocolScopes, ProtocolScopes(_scope))
+    context.resources.provide(ProtocolScopes, ProtocolScopes(_scope, _accepted))
     yield

@@ -129,7 +129,7 @@ class HumanKind(RoleKind):
         assert isinstance(params, HumanParams)
         return frozenset(self.emits) - (set() if params.best_of > 1 else {"candidates"})
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, HumanParams) and isinstance(context, EpisodeScope)
         scope = context
         blueprint = scope.blueprint
@@ -218,7 +218,7 @@ class TurnJudgeKind(RoleKind):
     can_see = frozenset({"instruction", "dialogue"})
     sees = ("instruction", "dialogue")
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, JudgeParams) and isinstance(context, EpisodeScope)
         services = context.services
         judge = TurnJudge(
@@ -291,7 +291,7 @@ class AssistantKind(RoleKind):
     can_see = frozenset({"policy", "tools", "dialogue"})
     sees = ("policy", "tools", "dialogue")
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, AssistantParams) and isinstance(context, EpisodeScope)
         services = context.services
         prompt = _prompt(context, role, params)
@@ -361,7 +361,7 @@ class EnvironmentKind(RoleKind):
     emits: ClassVar[dict[str, type[Any]]] = {"tool_results": ToolResults, "ended": Ended}
     params_model = EnvironmentParams
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, EnvironmentParams) and isinstance(context, EpisodeScope)
         domain = context.services.handle.domain
         sequential = (

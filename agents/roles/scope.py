@@ -70,6 +70,7 @@ class PhaseServices:
         default_factory=lambda: PerObject(Blueprint.model_validate)
     )
     shared: dict[str, PerObject[Any, Any]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, phase: PhaseContext) -> PhaseServices:
@@ -94,6 +95,13 @@ class PhaseServices:
             kept[phase.phase] = found
         return found
 
+    def per_phase(self, name: str, make: Callable[[], V]) -> V:
+        """A value the phase's episodes share (a context sampler, ...), built once, by name."""
+        if name not in self.values:
+            self.values[name] = make()
+        value: V = self.values[name]
+        return value
+
     def per_blueprint(self, name: str, make: Callable[[Blueprint], V]) -> PerObject[Blueprint, V]:
         """A cache of `make(blueprint)` the phase's episodes share, by name."""
         cache = self.shared.get(name)
@@ -115,6 +123,15 @@ class EpisodeScope:
     timeout_s: float
     models: dict[str, str] = field(default_factory=dict)
     """The model each speaking part uses (`human`, `assistant`), for the records."""
+    feedback: list[str] = field(default_factory=list)
+    """Phase 1: what the reflector has said so far, carried to the next attempt."""
+    accepted_blueprint: Blueprint | None = None
+    """Phase 1: the blueprint the episode records if it is accepted."""
+
+    def on_accepted(self) -> None:
+        """The episode was accepted: record what it produced."""
+        if self.accepted_blueprint is not None:
+            self.episode.record(BLUEPRINT, self.accepted_blueprint.model_dump(mode="json"))
 
     @cached_property
     def blueprint(self) -> Blueprint:
@@ -129,7 +146,7 @@ class EpisodeScope:
         """The episode's own fork of the phase's environment."""
         return self.services.handle.base.fork()
 
-    @cached_property
+    @property
     def seed(self) -> int:
         """The episode attempt's seed (simulated scripts draw their faults from it)."""
         return (self.episode.seed + 7919 * self.episode.attempt) % (2**63)

@@ -145,7 +145,7 @@ class VerifierKind(RoleKind):
     can_see = frozenset({"blueprint", "transcript", "state"})
     sees = ("blueprint", "transcript", "state")
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, VerifierParams) and isinstance(context, EpisodeScope)
         return VerifierRole(context, params, role)
 

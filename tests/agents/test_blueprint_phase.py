@@ -51,11 +51,10 @@ def _playbook(
       - name: propose
         episodes: {episodes}
         steps:
-          - {{kind: propose, context: {context}}}
-          - {{kind: validate}}
-          - {{kind: review, committee: 3}}
-        on_fail: {{kind: reflect}}
-        max_attempts: {attempts}
+          - kind: protocol
+            use: blueprints
+            roles: {{proposer: {{context: {context}}}}}
+            limits: {{retries: {attempts - 1}}}
     """
     source = YamlSource("test.yaml", textwrap.dedent(text) + extra_phases)
     assert isinstance(source.data, dict)
@@ -90,6 +89,7 @@ async def test_clean_proposals_pass_every_stage(tmp_path: Path) -> None:
         ("execution", 6, 6),
         ("policy", 6, 6),
         ("review", 6, 6),
+        ("final_review", 6, 6),
     ]
     blueprints = await _results(summary, "propose", "blueprint")
     assert len(blueprints) == 6
@@ -148,7 +148,7 @@ RECOMBINE = """
     episodes: 3
     steps:
       - {kind: recombine, source: propose}
-      - {kind: review, committee: 3}
+      - {kind: protocol, use: review}
 """
 
 

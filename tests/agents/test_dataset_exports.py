@@ -370,11 +370,18 @@ phases:
   - name: retail_tasks
     domain: {name: retail, options: {data: {seed: 0}}}
     episodes: 3
-    steps: [{kind: propose}, {kind: validate}]
+    steps: &validated
+      - kind: protocol
+        roles: {proposer: {agent: proposer}, validator: {agent: validator}}
+        start: {to: proposer}
+        routes:
+          - {from: proposer, kind: proposal, to: validator}
+          - {from: validator, kind: valid, end: accepted}
+          - {from: validator, kind: invalid, end: rejected}
   - name: airline_tasks
     domain: {name: airline, options: {data: {seed: 0}}}
     episodes: 2
-    steps: [{kind: propose}, {kind: validate}]
+    steps: *validated
 """
 
 

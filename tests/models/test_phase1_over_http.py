@@ -52,12 +52,7 @@ phases:
   - name: tasks
     episodes: 1
     steps:
-      - {{kind: propose}}
-      - {{kind: validate}}
-      - {{kind: review, committee: 1, summarize: false}}
-      - {{kind: final_review}}
-    on_fail: {{kind: reflect}}
-    max_attempts: 3
+      - {{kind: protocol, use: blueprints, roles: {{reviewer: {{count: 1}}}}}}
 """
         )
         return await run_playbook(load_playbook(path))

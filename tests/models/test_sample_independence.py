@@ -52,9 +52,18 @@ phases:
   - name: tasks
     episodes: 1
     steps:
-      - {{kind: propose}}
-      - {{kind: validate}}
-      - {{kind: review, committee: {COMMITTEE}, summarize: false}}
+      - kind: protocol
+        roles:
+          proposer: {{agent: proposer}}
+          validator: {{agent: validator}}
+          reviewer: {{agent: reviewer, count: {COMMITTEE}}}
+        start: {{to: proposer}}
+        routes:
+          - {{from: proposer, kind: proposal, to: validator}}
+          - {{from: validator, kind: valid, to: reviewer}}
+          - {{from: validator, kind: invalid, end: rejected}}
+          - {{from: reviewer, kind: approved, end: accepted}}
+          - {{from: reviewer, kind: disapproved, end: rejected}}
   - name: talk
     input: {{phase: tasks}}
     trials: {TRIALS}

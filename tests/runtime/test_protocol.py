@@ -53,7 +53,7 @@ class PlayerKind(RoleKind):
     params_model = NoParams
     can_see = frozenset({"court"})
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         return Player()
 
     def check_predicate(self, kind: str, predicate: str, message: Any) -> bool:
@@ -87,10 +87,12 @@ class VoterKind(RoleKind):
     params_model = VoterParams
     plan: ClassVar[list[list[bool]]] = []
 
-    def build(self, role: str, params: BaseModel, context: Any) -> Role:
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         return Voter(self.plan.pop(0))
 
-    def gather(self, params: BaseModel, emitted: Sequence[Sequence[Emitted]]) -> list[Emitted]:
+    def gather(
+        self, params: BaseModel, emitted: Sequence[Sequence[Emitted]], context: Any
+    ) -> list[Emitted]:
         assert isinstance(params, VoterParams)
         yes = sum(answer.message.yes for answers in emitted for answer in answers)
         return [Emitted("approved" if yes >= params.threshold else "rejected", Vote(yes > 0))]

@@ -176,7 +176,7 @@ def retail_playbook(
     domain_options: Mapping[str, Any] | None = None,
     tasks_file: Path = TASKS_FILE,
 ) -> str:
-    """A small retail playbook: phase 1 (propose/validate/review/reflect) and phase 2 over both
+    """A small retail playbook: phase 1 (the blueprints protocol) and phase 2 over both
     a task file and the blueprints phase 1 accepted. JSON is YAML, so the model config and
     options are written as JSON flow mappings."""
     options = json.dumps(domain_options or {"data": {"seed": 0}})
@@ -184,11 +184,11 @@ def retail_playbook(
       - name: blueprints
         episodes: {blueprints}
         steps:
-          - {{kind: propose, context: {{max_chain: 2, few_shot: 1}}}}
-          - {{kind: validate, checks: [format, execution, policy]}}
-          - {{kind: review, committee: 3, vote: majority, threshold: 4}}
-        on_fail: {{kind: reflect}}
-        max_attempts: 3
+          - kind: protocol
+            use: blueprints
+            roles:
+              proposer: {{context: {{max_chain: 2, few_shot: 1}}}}
+              reviewer: {{vote: majority, threshold: 4}}
       - name: blueprint_talks
         input: {{phase: blueprints}}
         trials: {trials}
