@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import anyio
-import structlog
 from autogen_core.models import LLMMessage, SystemMessage, UserMessage
 
 from agents.blueprint import Blueprint
@@ -15,8 +14,9 @@ from agents.resources import Templates
 from agents.sim_roles import reviewer_script, text_script
 from agents.structured import StructuredOutputError, create_structured
 from runtime.errors import ModelError
+from runtime.log import get_logger
 
-_log = structlog.get_logger("agents.reviewer")
+_log = get_logger("agents.reviewer")
 
 SYSTEM = "You are a strict reviewer of training tasks. Answer with the JSON object asked for."
 
