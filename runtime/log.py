@@ -3,7 +3,8 @@
 Modules log through `get_logger(name)`. Once structlog is configured (the CLI calls
 `configure_logging`; a host application may configure it its own way) events go through
 that configuration; until then they go to the stdlib `logging` logger of the same name, so
-a run embedded in another program is as quiet or as chatty as that program's logging.
+a run embedded in another program is as quiet or as chatty as that program's logging (silent
+if it configures none).
 Callers bind ids with `bound(run_id=..., ...)`; they are never threaded by hand. A redaction
 processor masks anything that looks like a secret before a renderer sees it.
 """
@@ -114,7 +115,15 @@ class Logger:
 
 
 def get_logger(name: str) -> Logger:
-    """The logger for module `name`; configures nothing."""
+    """The logger for module `name`; configures nothing.
+
+    As the logging HOWTO asks of libraries, the package's stdlib logger gets a
+    `NullHandler`: without it Python's last-resort handler would print our warnings to a
+    host that configured no logging at all.
+    """
+    package = logging.getLogger(name.partition(".")[0])
+    if not any(isinstance(handler, logging.NullHandler) for handler in package.handlers):
+        package.addHandler(logging.NullHandler())
     return Logger(name)
 
 
