@@ -1,7 +1,7 @@
 """Registers the agents package's extensions with the runtime (entry point `agents`).
 
 Run hooks (the model gateway; domains, roles and templates), the phase 1 and phase 2 step
-kinds, and the export formats.
+kinds, the export formats, and the load-time and preflight checks.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from agents.exports import register_exporters
 from agents.final_review import FinalReviewStep
 from agents.gateway import gateway_run_hook
 from agents.passk import passk_summary
+from agents.playbook_checks import check_playbook
 from agents.preflight import preflight
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
@@ -31,3 +32,4 @@ def register(extensions: Extensions) -> None:
     extensions.summaries.append(passk_summary)
     extensions.summaries.append(ending_summary)
     extensions.preflight.append(preflight)
+    extensions.checks.append(check_playbook)

@@ -25,9 +25,10 @@ T = TypeVar("T")
 
 
 class StepParams(BaseModel):
-    """Base of every step's parameters: unknown keys are errors, not silently ignored."""
+    """Base of every step's parameters: unknown keys are errors, not silently ignored, and
+    values are not coerced (`max_turns: true` is an error, not 1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class StepOutcome(BaseModel):
