@@ -67,8 +67,9 @@ def _validate(
 ) -> LoadedPlaybook:
     """Validate `source`; import its plugins (all, or only the `trusted_plugins`).
 
-    `full` adds what needs the extensions' registries (step kinds, export formats) and
-    `check_files` the load-time checks; reading a stored run for a report needs neither.
+    `full` adds what needs the extensions' registries (step kinds, export formats), and
+    refuses to go on without a plugin the playbook names; `check_files` adds the load-time
+    checks. Reading a stored run for a report needs neither.
     """
     named = source.data.get("plugins", []) if isinstance(source.data, dict) else []
     if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
@@ -78,6 +79,8 @@ def _validate(
     else:
         to_load = list(dict.fromkeys(trusted_plugins))
         unloaded = tuple(name for name in named if name not in to_load)
+        if unloaded and full:
+            raise source.error(("plugins",), not_loaded(unloaded))
     try:
         extensions = load_extensions(to_load)
     except RegistryError as exc:
@@ -199,8 +202,6 @@ async def load_stored_playbook(
     if loaded.playbook.run_id != run.run_id:
         raise PlaybookError(source.file, None, "", "stored playbook no longer validates the same")
     if for_run:
-        if loaded.unloaded_plugins:
-            raise source.error(("plugins",), not_loaded(loaded.unloaded_plugins))
         masked = redacted_locations(loaded.playbook.stored_form().get("models", {}), ("models",))
         if masked:
             raise source.error(
