@@ -19,8 +19,8 @@ FaultName = Literal[
 ]
 JsonMode = Literal["auto", "schema", "json_object", "text"]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-MAX_SEED = 2**63 - 1
-"""Seeds are stored as SQLite integers (signed 64-bit) and must be non-negative."""
+MIN_SEED, MAX_SEED = -(2**63), 2**63 - 1
+"""Seeds are stored as SQLite integers: signed 64-bit."""
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROVIDERS = ("simulated", "openai")
 
@@ -64,10 +64,10 @@ class ModelConfig(BaseModel):
     )
     seed: int | None = Field(
         default=None,
-        ge=0,
+        ge=MIN_SEED,
         le=MAX_SEED,
         description="mixed into every call's sample seed (which derives from the run's seed "
-        "and the sample's identity); changing it changes every sample; 0 to 2^63-1",
+        "and the sample's identity); changing it changes every sample; -2^63 to 2^63-1",
     )
     send_seed: bool | None = Field(
         default=None,

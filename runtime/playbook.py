@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_core import ErrorDetails
 
 from runtime.errors import RegistryError
-from runtime.model_config import MAX_SEED, ModelConfig
+from runtime.model_config import MAX_SEED, MIN_SEED, ModelConfig
 from runtime.secrets import redact_playbook
 from runtime.steps import StepParams, StepRegistry
 from runtime.yaml_source import Loc, YamlSource, format_loc
@@ -165,7 +165,10 @@ class Playbook(_Section):
     description: str = ""
     domain: DomainSection | None = None
     seed: int = Field(
-        default=0, ge=0, le=MAX_SEED, description="every episode's randomness derives from it"
+        default=0,
+        ge=MIN_SEED,
+        le=MAX_SEED,
+        description="every episode's randomness derives from it (a signed 64-bit integer)",
     )
     store: str | None = Field(
         default=None,

@@ -175,11 +175,11 @@ MALFORMED = [
         id="concurrency-bound",
     ),
     pytest.param(
-        VALID.replace("seed: 1", "seed: -1"),
+        VALID.replace("seed: 1", "seed: -9223372036854775809"),
         2,
         "seed",
-        "greater than or equal to 0",
-        id="negative-seed",
+        "greater than or equal to -9223372036854775808",
+        id="seed-below-64-bits",
     ),
     pytest.param(
         VALID + "timeouts: {shutdown_s: .inf}\n",

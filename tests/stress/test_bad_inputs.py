@@ -346,9 +346,12 @@ def test_a_bad_input_is_refused_before_anything_is_written(
 
 def test_a_playbook_store_is_not_created_by_a_bad_input(tmp_path: Path) -> None:
     """The store a playbook names itself (relative to the playbook) is not created either."""
-    text = BASE.replace("TASKS", json.dumps(str(TASKS_FILE))).replace("seed: 3", "seed: -1")
+    text = BASE.replace("TASKS", json.dumps(str(TASKS_FILE))).replace(
+        "concurrency: 4", "concurrency: 0"
+    )
     playbook = write_playbook(tmp_path, "store: out\n" + text)
     _fails_with_one_line(
-        ("run", str(playbook)), f"{playbook}:3: seed: Input should be greater than or equal to 0"
+        ("run", str(playbook)),
+        f"{playbook}:4: concurrency: Input should be greater than or equal to 1",
     )
     assert sorted(path.name for path in tmp_path.iterdir()) == [playbook.name]
