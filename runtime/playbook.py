@@ -257,7 +257,7 @@ class Playbook(_Section):
 def load_playbook(path: str | Path, steps: StepRegistry) -> Playbook:
     """Read, validate and cross-check a playbook file; raise `PlaybookError` at the first fault."""
     source = YamlSource.read(Path(path))
-    return parse_playbook(source, steps)
+    return parse_playbook(source, steps).located(Path(path).absolute().parent)
 
 
 def parse_playbook(source: YamlSource, steps: StepRegistry | None) -> Playbook:
