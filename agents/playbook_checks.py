@@ -15,8 +15,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from agents.resources import Templates, data_path
-from agents.step_base import AgentStep
-from agents.trajectory_steps import LoadTaskParams, LoadTaskStep, VerifyStep
+from agents.trajectory_steps import LoadTaskParams, LoadTaskStep
 from domains.base import Task
 from domains.registry import resolve_domain
 from runtime.errors import ApigenError, RegistryError
@@ -24,7 +23,6 @@ from runtime.playbook import DomainSection, Playbook, StepSpec
 from runtime.steps import Step, StepRegistry
 from runtime.yaml_source import Loc, YamlSource
 
-_NEEDS_DOMAIN = (AgentStep, VerifyStep)
 _TASKS = TypeAdapter(list[Task])
 
 
@@ -77,7 +75,7 @@ def check_domains(playbook: Playbook, source: YamlSource, steps: StepRegistry) -
                 (
                     (loc, spec)
                     for loc, spec, kind in _steps(playbook, steps)
-                    if loc[1] == index and issubclass(kind, _NEEDS_DOMAIN)
+                    if loc[1] == index and kind.needs_domain
                 ),
                 None,
             )

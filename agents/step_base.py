@@ -18,6 +18,8 @@ def record_funnel(episode: Episode, stage: str, passed: bool) -> None:
 class AgentStep(Step):
     """A step with the phase's domain, the model gateway, the roles and the templates."""
 
+    needs_domain = True
+
     handle: DomainHandle
     gateway: ModelGateway
     roster: AgentRoster

@@ -27,9 +27,9 @@ phases:
   - name: tasks
     episodes: 2
     steps: [{kind: load_task, path: tasks/retail.json}]
-  - name: talks
-    input: {phase: tasks}
-    steps: [{kind: converse, max_turns: 10}, {kind: verify}]
+  - name: blueprints
+    episodes: 2
+    steps: [{kind: propose}, {kind: validate}]
 export: [{format: sharegpt, path: export/train.jsonl}]
 """
 

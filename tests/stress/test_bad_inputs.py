@@ -220,9 +220,9 @@ phases:
   - name: tasks
     episodes: 2
     steps: [{kind: load_task, path: TASKS}]
-  - name: talks
-    input: {phase: tasks}
-    steps: [{kind: converse}, {kind: verify}]
+  - name: blueprints
+    episodes: 1
+    steps: [{kind: propose}, {kind: validate}]
 """
 """A small valid retail playbook (TASKS: the shipped task file); each case below edits a line
 or appends one (line 14)."""
@@ -263,8 +263,8 @@ BAD_INPUTS: dict[str, tuple[tuple[str, str], str]] = {
     ),
     "no_domain_for_a_step_that_needs_one": (
         ("domain: retail", "description: no domain"),
-        "13: phases.1.steps.0.kind: step 'converse' needs a domain: set `domain:` for the"
-        " playbook or for phase 'talks'",
+        "13: phases.1.steps.0.kind: step 'propose' needs a domain: set `domain:` for the"
+        " playbook or for phase 'blueprints'",
     ),
     "unknown_export_format": (
         ("", "export: [{format: sharegtp, path: x.jsonl}]"),

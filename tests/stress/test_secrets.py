@@ -49,8 +49,7 @@ def _playbook(base_url: str) -> str:
               base_url: {base_url}
               default_headers: {{X-Api-Key: {HEADER}}}
         agents:
-          human: {{model: default}}
-          assistant: {{model: default}}
+          proposer: {{model: default}}
         phases:
           - name: slow
             episodes: 40
@@ -58,9 +57,9 @@ def _playbook(base_url: str) -> str:
           - name: tasks
             episodes: 3
             steps: [{{kind: load_task, path: "{TASKS_FILE}"}}]
-          - name: talks
-            input: {{phase: tasks}}
-            steps: [{{kind: converse}}, {{kind: verify}}]
+          - name: blueprints
+            episodes: 2
+            steps: [{{kind: propose}}, {{kind: validate}}]
         export: [{{format: openai, path: export/openai.jsonl}}]
         """
     )
