@@ -25,7 +25,6 @@ from typing import Any, Literal
 import anyio
 import openai
 import orjson
-import structlog
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelInfo
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
@@ -39,12 +38,12 @@ from agents.scenario import SCENARIO_ARG, ScenarioJSON, SimScenario, scenario_js
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
 from runtime.engine import RunContext
 from runtime.errors import ModelError
-from runtime.log import redact_secrets
+from runtime.log import get_logger, redact_secrets
 from runtime.model_config import FaultName, ModelConfig
 from runtime.store import Store
 from runtime.store_types import ModelCallRecord, ModelCallStatus
 
-_log = structlog.get_logger("agents.gateway")
+_log = get_logger("agents.gateway")
 
 JsonOutput = bool | type[BaseModel] | None
 ToolChoice = Tool | Literal["auto", "required", "none"]

@@ -1,8 +1,8 @@
 """Registers the agents package's extensions with the runtime (entry point `agents`).
 
 Run hooks (the model gateway; domains, roles and templates; what role kinds build on), the
-shipped role kinds and protocols, the `recombine` and `load_task` step kinds, and the export
-formats.
+shipped role kinds and protocols, the `recombine` and `load_task` step kinds, the export
+formats, and the load-time and preflight checks.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from agents.ending_summary import ending_summary
 from agents.exports import register_exporters
 from agents.gateway import gateway_run_hook
 from agents.passk import passk_summary
+from agents.playbook_checks import check_playbook
 from agents.preflight import preflight
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
@@ -32,3 +33,4 @@ def register(extensions: Extensions) -> None:
     extensions.summaries.append(passk_summary)
     extensions.summaries.append(ending_summary)
     extensions.preflight.append(preflight)
+    extensions.checks.append(check_playbook)

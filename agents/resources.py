@@ -6,6 +6,7 @@ part) and puts them in the run's `Resources`, where every step finds them by typ
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,16 +16,16 @@ from typing import Any
 
 import anyio.to_thread
 import jinja2
-import structlog
 
 from domains.base import Domain
 from domains.environment import Environment
 from domains.registry import resolve_domain
 from runtime.engine import RunContext
 from runtime.errors import ApigenError
+from runtime.log import get_logger
 from runtime.playbook import AgentConfig, DomainSection, Playbook
 
-_log = structlog.get_logger("agents.resources")
+_log = get_logger("agents.resources")
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 
@@ -76,6 +77,23 @@ class AgentRoster:
         return found if found is not None else AgentConfig(model=self.default_model)
 
 
+def prompt_file(value: str) -> str | None:
+    """The file a role's `prompt` names, or None when the value is inline Jinja text.
+
+    A value without whitespace or Jinja delimiters is a file path (no real prompt is one
+    word), and it must end in `.j2`: `prompt: x.jinja` is an error, not a one-word prompt.
+    """
+    text = value.strip()
+    if any(mark in text for mark in ("{{", "{%", "{#")) or any(ch.isspace() for ch in text):
+        return None
+    if not text.endswith(".j2"):
+        raise ApigenError(
+            f"{value!r} looks like a file path but does not end in .j2 (prompt files are"
+            " Jinja2 templates named *.j2; inline prompts contain whitespace)"
+        )
+    return text
+
+
 class Templates:
     """Jinja2 prompt templates: the shipped defaults, or a playbook's file or inline text."""
 
@@ -100,23 +118,46 @@ class Templates:
             self._cache[key] = template
         return template
 
+    def path_of(self, override: str) -> Path | None:
+        """The prompt file `override` names (relative to the playbook), or None if inline."""
+        name = prompt_file(override)
+        if name is None:
+            return None
+        path = Path(name).expanduser()
+        return path if path.is_absolute() else self._base_dir / path
+
     def _load(self, override: str | None, default_name: str) -> jinja2.Template:
+        if override is None:
+            return self._compile(default_name, None)
+        path = self.path_of(override)
+        if path is None:
+            return self._compile("inline prompt", override)
         try:
-            if override is None:
-                return self._env.get_template(default_name)
-            if override.endswith(".j2"):
-                path = Path(override)
-                path = path if path.is_absolute() else self._base_dir / path
-                return self._env.from_string(path.read_text(encoding="utf-8"))
-            return self._env.from_string(override)
-        except (OSError, jinja2.TemplateError) as exc:
-            raise ApigenError(f"prompt template {override or default_name!r}: {exc}") from exc
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ApigenError(f"prompt file {path} not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ApigenError(f"prompt file {path}: cannot read it: {exc}") from None
+        return self._compile(str(path), text)
+
+    def _compile(self, name: str, text: str | None) -> jinja2.Template:
+        """A template from `text` (or the shipped `name`), with syntax errors located."""
+        try:
+            if text is None:
+                return self._env.get_template(name)
+            return self._env.from_string(text)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ApigenError(
+                f"{name} line {exc.lineno}: Jinja syntax error: {exc.message}"
+            ) from None
+        except jinja2.TemplateError as exc:
+            raise ApigenError(f"prompt template {name!r}: {exc}") from exc
 
     def render(self, override: str | None, default_name: str, **values: Any) -> str:
         try:
             return self.get(override, default_name).render(**values)
         except jinja2.TemplateError as exc:
-            name = override if override and override.endswith(".j2") else default_name
+            name = override if override and prompt_file(override) else default_name
             raise ApigenError(f"prompt template {name!r}: {exc}") from exc
 
 
@@ -135,9 +176,25 @@ _KEEP_LOADED = 4
 process that runs many batches (a Ray worker, a test session) loads each domain once."""
 
 
-def _data_version(section: DomainSection) -> str:
-    """Modification times of a data directory's files: edited data is loaded afresh."""
+def data_path(section: DomainSection) -> str | None:
+    """The `options.data.path` of a domain section (the shipped domains' data folder)."""
     data = section.options.get("data")
+    path = data.get("path") if isinstance(data, dict) else None
+    return path if isinstance(path, str) else None
+
+
+def resolved_options(section: DomainSection, playbook: Playbook) -> dict[str, Any]:
+    """A section's options with `data.path` resolved against the playbook's folder."""
+    path = data_path(section)
+    if path is None:
+        return dict(section.options)
+    data = {**section.options["data"], "path": str(playbook.resolve(path))}
+    return {**section.options, "data": data}
+
+
+def _data_version(options: dict[str, Any]) -> str:
+    """Modification times of a data directory's files: edited data is loaded afresh."""
+    data = options.get("data")
     path = data.get("path") if isinstance(data, dict) else None
     if not isinstance(path, str) or not Path(path).is_dir():
         return ""
@@ -148,12 +205,14 @@ async def load_domains(playbook: Playbook) -> DomainCatalog:
     """Load each distinct domain section once (in a worker thread: generation is CPU work)."""
     catalog = DomainCatalog()
     for phase, section in _domain_sections(playbook).items():
-        key = section.model_dump_json() + _data_version(section)
+        options = resolved_options(section, playbook)
+        key = json.dumps([section.name, options], sort_keys=True, default=str)
+        key += _data_version(options)
         handle = _LOADED.get(key)
         if handle is None:
             domain = resolve_domain(section.name)
-            base = await anyio.to_thread.run_sync(domain.environment, section.options)
-            handle = DomainHandle(domain, base, dict(section.options))
+            base = await anyio.to_thread.run_sync(domain.environment, options)
+            handle = DomainHandle(domain, base, options)
             _log.info("domain.loaded", domain=domain.name, phase=phase)
             _LOADED[key] = handle
             while len(_LOADED) > _KEEP_LOADED:

@@ -27,7 +27,6 @@ from typing import Any, TypeAlias, TypeVar, get_args
 
 import anyio
 import orjson
-import structlog
 from anyio.abc import ByteStream, SocketAttribute
 from anyio.streams.buffered import BufferedByteReceiveStream
 from autogen_core.models import RequestUsage
@@ -35,10 +34,11 @@ from autogen_core.models import RequestUsage
 from agents.models import is_loopback_host
 from agents.scenario import SCENARIO_ARG, SimScenario
 from agents.simulated import Played, completion_text, estimate_tokens, play
+from runtime.log import get_logger
 from runtime.loop import run as run_on_loop
 from runtime.model_config import FaultName
 
-_log = structlog.get_logger("agents.simserver")
+_log = get_logger("agents.simserver")
 
 
 _MAX_HEAD = 64 * 1024

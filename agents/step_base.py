@@ -25,6 +25,8 @@ def record_funnel(episode: Episode, stage: str, passed: bool, group: str | None 
 class AgentStep(Step):
     """A step with the phase's domain, the model gateway, the roles and the templates."""
 
+    needs_domain = True
+
     handle: DomainHandle
     gateway: ModelGateway
     roster: AgentRoster

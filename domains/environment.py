@@ -7,16 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from pydantic import ValidationError
 
 from domains.state import RecordChange, State, Tables
 from runtime.errors import ToolError
+from runtime.log import get_logger
 
 if TYPE_CHECKING:
     from domains.base import Domain
 
-_log = structlog.get_logger("domains.environment")
+_log = get_logger("domains.environment")
 
 ERROR_PREFIX = "Error: "
 

@@ -16,7 +16,6 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
-import structlog
 from anyio.abc import TaskGroup
 
 from runtime.errors import (
@@ -26,13 +25,14 @@ from runtime.errors import (
     MailboxClosed,
     MailboxFull,
 )
+from runtime.log import get_logger
 from runtime.mailbox import Mailbox
 from runtime.signal import Signal
 
 MsgT = TypeVar("MsgT")
 ReplyT = TypeVar("ReplyT")
 
-_log = structlog.get_logger("runtime.actors")
+_log = get_logger("runtime.actors")
 
 
 class Actor(Generic[MsgT, ReplyT]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ from runtime.errors import PlaybookError, RegistryError, StoreError
 from runtime.exports import ExportError, ExportSource, export_run
 from runtime.playbook import Playbook, parse_playbook
 from runtime.plugins import Extensions, load_extensions
+from runtime.secrets import redacted_locations
 from runtime.store import Store
 from runtime.store_types import RunRecord
 from runtime.yaml_source import YamlSource
@@ -22,31 +23,83 @@ STORE_FILE = "store.sqlite"
 
 @dataclass
 class LoadedPlaybook:
-    """A validated playbook with the extensions it was validated against."""
+    """A validated playbook with the extensions it was validated against.
+
+    `path` is the playbook file (absolute; for a stored run, the file it was run from).
+    `unloaded_plugins` are plugin modules a stored playbook names that were not imported
+    because nobody vouched for them (see `load_stored_playbook`).
+    """
 
     playbook: Playbook
     extensions: Extensions
     path: str
+    unloaded_plugins: tuple[str, ...] = ()
 
 
-def load_playbook(path: str | Path, overrides: Mapping[str, Any] | None = None) -> LoadedPlaybook:
-    """Read and validate a playbook file; `overrides` replace top-level keys before validation."""
-    source = YamlSource.read(Path(path))
-    return _validate(source, overrides)
+def load_playbook(
+    path: str | Path, overrides: Mapping[str, Any] | None = None, *, check_files: bool = True
+) -> LoadedPlaybook:
+    """Read and validate a playbook file; `overrides` replace top-level keys before validation.
+
+    Everything that can be known before a run is checked here, so a bad input fails before
+    anything is written: the schema, step parameters, export formats and, unless
+    `check_files` is false, what the registered load-time checks look at (prompt files and
+    templates, task files, domains and their data folders). An overriding `store` is
+    relative to the working directory (it comes from a command line, not the file).
+    """
+    file = Path(path)
+    source = YamlSource.read(file)
+    if overrides:
+        values = dict(overrides)
+        if values.get("store") is not None:
+            values["store"] = str(Path(values["store"]).expanduser().absolute())
+        source.override(values)
+    return _validate(source, file.absolute(), full=True, check_files=check_files)
 
 
-def _validate(source: YamlSource, overrides: Mapping[str, Any] | None) -> LoadedPlaybook:
-    if isinstance(source.data, dict) and overrides:
-        source.data.update(overrides)
-    plugins = source.data.get("plugins", []) if isinstance(source.data, dict) else []
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+def _validate(
+    source: YamlSource,
+    playbook_file: Path | None,
+    *,
+    full: bool,
+    check_files: bool,
+    trusted_plugins: Sequence[str] | None = None,
+) -> LoadedPlaybook:
+    """Validate `source`; import its plugins (all, or only the `trusted_plugins`).
+
+    `full` adds what needs the extensions' registries (step kinds, export formats), and
+    refuses to go on without a plugin the playbook names; `check_files` adds the load-time
+    checks. Reading a stored run for a report needs neither.
+    """
+    named = source.data.get("plugins", []) if isinstance(source.data, dict) else []
+    if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
         raise source.error(("plugins",), "must be a list of module names")
+    if trusted_plugins is None:
+        to_load, unloaded = list(named), ()
+    else:
+        to_load = list(dict.fromkeys(trusted_plugins))
+        unloaded = tuple(name for name in named if name not in to_load)
+        if unloaded and full:
+            raise source.error(("plugins",), not_loaded(unloaded))
     try:
-        extensions = load_extensions(plugins)
+        extensions = load_extensions(to_load)
     except RegistryError as exc:
         raise source.error(("plugins",), str(exc)) from None
-    playbook = parse_playbook(source, extensions.steps, extensions.protocol_catalog)
-    return LoadedPlaybook(playbook, extensions, source.file)
+    playbook = parse_playbook(
+        source, extensions.steps if full else None, extensions.protocol_catalog
+    )
+    playbook.located(playbook_file.parent if playbook_file is not None else None)
+    if full:
+        for index, spec in enumerate(playbook.export):
+            try:
+                extensions.exporters.get(spec.format)
+            except RegistryError as exc:
+                raise source.error(("export", index, "format"), str(exc)) from None
+    if check_files:
+        for check in extensions.checks:
+            check(playbook, source, extensions.steps)
+    path = str(playbook_file) if playbook_file is not None else ""
+    return LoadedPlaybook(playbook, extensions, path, unloaded)
 
 
 async def run_playbook(
@@ -95,7 +148,8 @@ async def export_stored_run(
     try:
         exporter = loaded.extensions.exporters.get(format_name)
     except RegistryError as exc:
-        raise ExportError(str(exc)) from None
+        hint = f"; {not_loaded(loaded.unloaded_plugins)}" if loaded.unloaded_plugins else ""
+        raise ExportError(f"{exc}{hint}") from None
     async with Store.open(store_file) as store:
         run = await stored_run(store_file, loaded.playbook.run_id)
         source = ExportSource(store, run, loaded.playbook, include_reasoning=include_reasoning)
@@ -127,12 +181,44 @@ async def stored_run(store_file: Path, run_id: str | None = None) -> RunRecord:
     return (unfinished or runs)[-1]
 
 
-async def load_stored_playbook(store_file: Path, run_id: str | None = None) -> LoadedPlaybook:
-    """Rebuild a run's playbook from the snapshot in its store (for `resume`)."""
+async def load_stored_playbook(
+    store_file: Path,
+    run_id: str | None = None,
+    *,
+    plugins: Sequence[str] = (),
+    for_run: bool = False,
+) -> LoadedPlaybook:
+    """Rebuild a run's playbook from the snapshot in its store.
+
+    A store may come from someone else, so the plugin modules its playbook names are not
+    imported unless listed in `plugins` (the CLI's `--plugin`): reading the run (inspect,
+    export, report) works without them and `unloaded_plugins` says what was left out. To
+    run it again (`for_run`, as `resume` does) every named plugin must be vouched for, the
+    snapshot must hold no masked secret, and the load-time checks run as for a file.
+    """
     run = await stored_run(store_file, run_id)
     source = YamlSource(f"{store_file}#{run.run_id}", run.playbook_json)
-    loaded = _validate(source, {"store": str(store_file.parent)})
+    source.override({"store": str(store_file.parent.absolute())})
+    origin = Path(run.playbook_path) if run.playbook_path else None
+    loaded = _validate(source, origin, full=for_run, check_files=for_run, trusted_plugins=plugins)
     if loaded.playbook.run_id != run.run_id:
         raise PlaybookError(source.file, None, "", "stored playbook no longer validates the same")
-    loaded.path = run.playbook_path
+    if for_run:
+        masked = redacted_locations(loaded.playbook.stored_form().get("models", {}), ("models",))
+        if masked:
+            raise source.error(
+                (),
+                f"{masked[0]} held a secret, which the store does not keep: resume with the"
+                " playbook file instead",
+            )
     return loaded
+
+
+def not_loaded(plugins: Sequence[str]) -> str:
+    """Which stored plugins were not imported, and how to vouch for them."""
+    names = ", ".join(repr(name) for name in plugins)
+    flags = " ".join(f"--plugin {name}" for name in plugins)
+    return (
+        f"the run's playbook names plugin modules not loaded: {names} (a store's plugins are"
+        f" imported only when named: {flags})"
+    )

@@ -6,7 +6,6 @@ import time
 from collections import Counter
 from types import TracebackType
 
-import structlog
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,7 +17,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-_log = structlog.get_logger("runtime.progress")
+from runtime.log import get_logger
+
+_log = get_logger("runtime.progress")
 
 
 class RichProgress:

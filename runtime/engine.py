@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 
 import anyio
-import structlog
 
 from runtime.actors import ActorSystem
 from runtime.engine_types import (
@@ -24,7 +23,7 @@ from runtime.engine_types import (
 )
 from runtime.episodes import WorkItem, episode_seed, phase_context, work_items
 from runtime.executors import Executor, LocalExecutor
-from runtime.log import bound
+from runtime.log import bound, get_logger
 from runtime.playbook import PhaseConfig, Playbook
 from runtime.services import ServicesContext
 from runtime.steps import Resources, StepRegistry
@@ -42,7 +41,7 @@ __all__ = [
     "episode_seed",
 ]
 
-_log = structlog.get_logger("runtime.engine")
+_log = get_logger("runtime.engine")
 
 
 class Engine:
@@ -79,7 +78,7 @@ class Engine:
                         name=playbook.name,
                         playbook_path=self.playbook_path,
                         playbook_hash=playbook.content_hash(),
-                        playbook_json=playbook.model_dump_json(),
+                        playbook_json=playbook.stored_json(),
                         seed=playbook.seed,
                         simulated=playbook.simulated,
                     )

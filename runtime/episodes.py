@@ -8,16 +8,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import anyio
-import structlog
 
 from runtime.actors import ActorSystem
-from runtime.log import bound
+from runtime.log import bound, get_logger
 from runtime.playbook import PhaseConfig, Playbook, StepSpec
 from runtime.steps import Episode, PhaseContext, Resources, Step, StepOutcome, StepRegistry
 from runtime.store import Store
 from runtime.store_types import ItemCommit, ItemStatus, ResultPayload
 
-_log = structlog.get_logger("runtime.episodes")
+_log = get_logger("runtime.episodes")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
-"""Logging configured once: structlog with contextvars-bound run/phase/episode ids.
+"""Logging: structlog with contextvars-bound run/phase/episode ids, configured only by the CLI.
 
+Modules log through `get_logger(name)`. Once structlog is configured (the CLI calls
+`configure_logging`; a host application may configure it its own way) events go through
+that configuration; until then they go to the stdlib `logging` logger of the same name, so
+a run embedded in another program is as quiet or as chatty as that program's logging (silent
+if it configures none).
 Callers bind ids with `bound(run_id=..., ...)`; they are never threaded by hand. A redaction
 processor masks anything that looks like a secret before a renderer sees it.
 """
@@ -7,7 +12,6 @@ processor masks anything that looks like a secret before a renderer sees it.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -15,32 +19,35 @@ from typing import Any, TextIO
 
 import structlog
 
+from runtime.secrets import REDACTED, is_secret_key, redact_text
+
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-_SECRET_KEYS = re.compile(r"(api[_-]?key|authorization|secret|password|token)$", re.IGNORECASE)
-_SECRET_VALUES = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,})")
 
 
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Mask values under secret-looking keys and key-shaped substrings in strings."""
+    """Mask values under secret-looking keys, key-shaped substrings and URL passwords."""
     for key, value in list(event_dict.items()):
-        if _SECRET_KEYS.search(key) and not key.endswith("_tokens"):
-            event_dict[key] = "***"
+        if is_secret_key(key):
+            event_dict[key] = REDACTED
         elif isinstance(value, str):
-            event_dict[key] = _SECRET_VALUES.sub("***", value)
+            event_dict[key] = redact_text(value)
     return event_dict
 
 
 def configure_logging(
     *, level: str = "info", json: bool = False, stream: TextIO | None = None
 ) -> None:
-    """Set up structlog for the process: level filter, timestamps, redaction, renderer."""
+    """Set up structlog for the process: level filter, timestamps, redaction, renderer.
+
+    For programs (the CLI, examples run as scripts), never for a library call.
+    """
     numeric = _LEVELS.get(level.lower())
     if numeric is None:
         raise ValueError(f"unknown log level {level!r}")
@@ -60,6 +67,64 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def _as_message(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> str:
+    """`event key=value ...`: one stdlib log message."""
+    event = event_dict.pop("event", "")
+    fields = " ".join(f"{key}={value!r}" for key, value in event_dict.items())
+    return f"{event} {fields}" if fields else str(event)
+
+
+class Logger:
+    """A module's logger (see the module docstring for where its events go)."""
+
+    __slots__ = ("_configured", "_stdlib")
+
+    def __init__(self, name: str) -> None:
+        self._configured: Any = structlog.get_logger(name)
+        self._stdlib: Any = structlog.wrap_logger(
+            logging.getLogger(name),
+            processors=[
+                structlog.stdlib.filter_by_level,
+                structlog.contextvars.merge_contextvars,
+                redact_secrets,
+                structlog.processors.format_exc_info,
+                _as_message,
+            ],
+            wrapper_class=structlog.stdlib.BoundLogger,
+        )
+
+    def _target(self) -> Any:
+        return self._configured if structlog.is_configured() else self._stdlib
+
+    def debug(self, event: str, **values: Any) -> None:
+        self._target().debug(event, **values)
+
+    def info(self, event: str, **values: Any) -> None:
+        self._target().info(event, **values)
+
+    def warning(self, event: str, **values: Any) -> None:
+        self._target().warning(event, **values)
+
+    def error(self, event: str, **values: Any) -> None:
+        self._target().error(event, **values)
+
+    def exception(self, event: str, **values: Any) -> None:
+        self._target().exception(event, **values)
+
+
+def get_logger(name: str) -> Logger:
+    """The logger for module `name`; configures nothing.
+
+    As the logging HOWTO asks of libraries, the package's stdlib logger gets a
+    `NullHandler`: without it Python's last-resort handler would print our warnings to a
+    host that configured no logging at all.
+    """
+    package = logging.getLogger(name.partition(".")[0])
+    if not any(isinstance(handler, logging.NullHandler) for handler in package.handlers):
+        package.addHandler(logging.NullHandler())
+    return Logger(name)
 
 
 @contextmanager

@@ -1,7 +1,12 @@
 """The playbook schema (pydantic) and its loader with `file:line: field: message` errors.
 
 A playbook is validated in full before anything runs: YAML syntax, the schema, every step's
-parameters against its registered kind, and cross-references (models, phases).
+parameters against its registered kind, and cross-references (models, phases). Numbers are
+strict (`concurrency: true` or `4.0` is an error, not 1 or 4) and bounded, so a typo cannot
+ask for a trillion episodes.
+
+Relative paths in a playbook (`store`, prompt files, task files, domain data) are relative to
+the playbook's own folder; `Playbook.resolve` applies that rule.
 """
 
 from __future__ import annotations
@@ -11,20 +16,26 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from runtime.errors import RegistryError
-from runtime.model_config import ModelConfig
+from runtime.model_config import MAX_SEED, MIN_SEED, ModelConfig
 from runtime.protocol import CheckedProtocol, ProtocolCatalog, check_protocol, resolve_protocol
 from runtime.protocol_step import ProtocolParams, ProtocolStep
+from runtime.secrets import redact_playbook
 from runtime.steps import StepParams, StepRegistry
 from runtime.yaml_source import Loc, YamlSource, format_loc
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+MAX_EPISODES = 1_000_000
+MAX_TRIALS = 1_000
+MAX_CONCURRENCY = 100_000
+DAY_S = 86_400.0
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class DomainSection(_Section):
@@ -39,7 +50,9 @@ class AgentConfig(_Section):
 
     model: str = Field(default="default", description="a name from the `models` section")
     prompt: str | None = Field(
-        default=None, description="Jinja2 template: a file path ending in .j2, or inline text"
+        default=None,
+        description="Jinja2 template: inline text, or (a value without whitespace or Jinja "
+        "delimiters) a file relative to the playbook, which must end in .j2 and exist",
     )
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -72,15 +85,24 @@ class PhaseConfig(_Section):
     """A phase: which episodes to run and the protocol each follows."""
 
     name: str = Field(pattern=_NAME_PATTERN)
-    episodes: int | None = Field(default=None, ge=0, description="number of episodes")
+    episodes: int | None = Field(
+        default=None, ge=0, le=MAX_EPISODES, description="number of episodes (0 to 1,000,000)"
+    )
     input: PhaseInput | None = None
-    trials: int = Field(default=1, ge=1, description="episodes per input item (pass^k)")
+    trials: int = Field(
+        default=1, ge=1, le=MAX_TRIALS, description="episodes per input item (pass^k; 1 to 1,000)"
+    )
     steps: list[StepSpec] = Field(min_length=1)
     on_fail: StepSpec | None = Field(
         default=None, description="step run after a failed attempt, before the next one"
     )
-    max_attempts: int = Field(default=1, ge=1)
-    concurrency: int | None = Field(default=None, ge=1)
+    max_attempts: int = Field(default=1, ge=1, le=100, description="attempts per item (1 to 100)")
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_CONCURRENCY,
+        description="episodes of this phase in flight (1 to 100,000; default: the playbook's)",
+    )
     domain: DomainSection | None = None
 
     @field_validator("domain", mode="before")
@@ -92,16 +114,26 @@ class PhaseConfig(_Section):
 class TimeoutsConfig(_Section):
     """Upper bounds for every wait, in seconds."""
 
-    ask_s: float = Field(default=120.0, gt=0)
-    episode_s: float = Field(default=900.0, gt=0)
-    shutdown_s: float = Field(default=30.0, gt=0)
+    ask_s: float = Field(
+        default=120.0, gt=0, le=DAY_S, description="one actor request (at most a day)"
+    )
+    episode_s: float = Field(
+        default=900.0, gt=0, le=7 * DAY_S, description="one episode, attempts included (a week)"
+    )
+    shutdown_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="after SIGINT or SIGTERM: time to abandon in-flight episodes and mark the "
+        "run interrupted (at most an hour; keep it under the scheduler's grace period)",
+    )
 
 
 class ExportSpec(_Section):
     """An export run at the end of a run."""
 
-    format: str
-    path: str
+    format: str = Field(description="a registered export format (sharegpt, openai, tau, hf, ...)")
+    path: str = Field(description="output path, relative to the run directory")
     include_rejected: bool = False
 
 
@@ -113,13 +145,18 @@ class ExecutorConfig(_Section):
         default=None,
         description="ray: 'auto', a 'ray://host:port' address, or none to start a local cluster",
     )
-    workers: int = Field(default=2, ge=1, description="ray: worker actors")
+    workers: int = Field(default=2, ge=1, le=10_000, description="ray: worker actors")
     episodes_per_worker: int = Field(
-        default=16, ge=1, description="ray: episodes sent to a worker per batch"
+        default=16, ge=1, le=100_000, description="ray: episodes sent to a worker per batch"
     )
-    num_cpus: int | None = Field(default=None, ge=1, description="ray: CPUs of a local cluster")
+    num_cpus: int | None = Field(
+        default=None, ge=1, le=100_000, description="ray: CPUs of a local cluster"
+    )
     batch_timeout_s: float = Field(
-        default=3600.0, gt=0, description="ray: bound on one batch, worker death included"
+        default=3600.0,
+        gt=0,
+        le=7 * DAY_S,
+        description="ray: bound on one batch, worker death included",
     )
 
 
@@ -129,12 +166,21 @@ class Playbook(_Section):
     name: str = Field(pattern=_NAME_PATTERN)
     description: str = ""
     domain: DomainSection | None = None
-    seed: int = 0
-    store: str | None = Field(
-        default=None, description="run directory (default: runs/<name>); holds store.sqlite"
+    seed: int = Field(
+        default=0,
+        ge=MIN_SEED,
+        le=MAX_SEED,
+        description="every episode's randomness derives from it (a signed 64-bit integer)",
     )
-    concurrency: int = Field(default=64, ge=1, description="episodes in flight at once")
-    mailbox_size: int = Field(default=64, ge=1)
+    store: str | None = Field(
+        default=None,
+        description="run directory holding store.sqlite, relative to the playbook's folder "
+        "(default: runs/<name> in the working directory)",
+    )
+    concurrency: int = Field(
+        default=64, ge=1, le=MAX_CONCURRENCY, description="episodes in flight (1 to 100,000)"
+    )
+    mailbox_size: int = Field(default=64, ge=1, le=1_000_000)
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"default": ModelConfig()})
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
@@ -145,14 +191,34 @@ class Playbook(_Section):
         default_factory=list, description="modules to import so they can register extensions"
     )
 
+    _base_dir: Path | None = PrivateAttr(default=None)
+
     @field_validator("domain", mode="before")
     @classmethod
     def _domain_shorthand(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
 
     @property
+    def base_dir(self) -> Path | None:
+        """The folder relative paths in this playbook are relative to (None: the working one)."""
+        return self._base_dir
+
+    def located(self, base_dir: Path | None) -> Playbook:
+        """Set the folder relative paths resolve against (the playbook file's); returns self."""
+        self._base_dir = base_dir
+        return self
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path written in this playbook: absolute as is, else under `base_dir`."""
+        candidate = Path(path).expanduser()
+        if candidate.is_absolute() or self._base_dir is None:
+            return candidate
+        return self._base_dir / candidate
+
+    @property
     def run_dir(self) -> Path:
-        return Path(self.store or f"runs/{self.name}")
+        """`store` (relative to the playbook), else `runs/<name>` in the working directory."""
+        return self.resolve(self.store) if self.store else Path("runs") / self.name
 
     @property
     def store_path(self) -> Path:
@@ -164,9 +230,22 @@ class Playbook(_Section):
         The store location and the executor are left out: a run directory can be moved, and
         a run started in process can be resumed on Ray (or the reverse).
         """
-        data = self.model_dump(mode="json", exclude={"store", "executor"})
+        data = self.stored_form()
+        data.pop("store", None)
+        data.pop("executor", None)
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def stored_form(self) -> dict[str, Any]:
+        """The playbook as a run record keeps it: JSON data with secrets masked.
+
+        The content hash is taken over this form too, so a rotated password names the same
+        run, and a stored playbook re-validates to its own run id.
+        """
+        return redact_playbook(self.model_dump(mode="json"))
+
+    def stored_json(self) -> str:
+        return json.dumps(self.stored_form())
 
     @property
     def run_id(self) -> str:
@@ -182,16 +261,18 @@ def load_playbook(
 ) -> Playbook:
     """Read, validate and cross-check a playbook file; raise `PlaybookError` at the first fault."""
     source = YamlSource.read(Path(path))
-    return parse_playbook(source, steps, protocols)
+    return parse_playbook(source, steps, protocols).located(Path(path).absolute().parent)
 
 
 def parse_playbook(
-    source: YamlSource, steps: StepRegistry, protocols: ProtocolCatalog | None = None
+    source: YamlSource, steps: StepRegistry | None, protocols: ProtocolCatalog | None = None
 ) -> Playbook:
     """Validate already-read YAML (also used to re-validate a stored playbook snapshot).
 
-    With `protocols`, protocol steps are resolved (`use:`) and checked against the role
-    kinds: a protocol that cannot run is refused here, before anything is written.
+    Without `steps`, step kinds and their params are left unchecked (and unimported): what
+    reading a stored run needs, whose step kinds may live in plugins nobody loaded. With
+    `protocols`, protocol steps are resolved (`use:`) and checked against the role kinds: a
+    protocol that cannot run is refused here, before anything is written.
     """
     if not isinstance(source.data, dict):
         raise source.error((), "a playbook must be a mapping of sections")
@@ -199,9 +280,10 @@ def parse_playbook(
         playbook = Playbook.model_validate(source.data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise source.error(first["loc"], first["msg"]) from None
+        raise source.error(first["loc"], error_message(first)) from None
     _check_references(playbook, source)
-    validate_steps(playbook, source, steps, protocols)
+    if steps is not None:
+        validate_steps(playbook, source, steps, protocols)
     return playbook
 
 
@@ -298,7 +380,13 @@ def step_params(spec: StepSpec, steps: StepRegistry, source: YamlSource, loc: Lo
         return params_model.model_validate(spec.raw_params)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise source.error((*loc, *first["loc"]), first["msg"]) from None
+        raise source.error((*loc, *first["loc"]), error_message(first)) from None
+
+
+def error_message(error: ErrorDetails) -> str:
+    """A pydantic error's message, without the "Value error, " of our own validators."""
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
 
 
 def playbook_json_schema(steps: StepRegistry) -> dict[str, Any]:

@@ -19,12 +19,17 @@ from runtime.playbook import Playbook
 from runtime.protocol import ProtocolCatalog, ProtocolLibrary, RoleKinds
 from runtime.steps import StepRegistry, default_step_registry
 from runtime.store import Store
+from runtime.yaml_source import YamlSource
 
 ENTRY_POINT_GROUP = "apigen_mt.plugins"
 
 
 SummaryHook = Callable[[Store, str, Playbook], Awaitable[list[str]]]
 """Extra lines for a run's summary (e.g. pass^k), read from its store."""
+
+PlaybookCheck = Callable[[Playbook, YamlSource, StepRegistry], None]
+"""A load-time check of what the schema cannot see (a prompt file exists and parses, a
+domain is known): raises `PlaybookError` via `source.error(loc, message)` naming the field."""
 
 Preflight = Callable[[Playbook], Awaitable[None]]
 """A check run before anything is written (domain data loads, model clients build, endpoints
@@ -40,6 +45,7 @@ class Extensions:
     exporters: ExporterRegistry = field(default_factory=lambda: ExporterRegistry("export format"))
     summaries: list[SummaryHook] = field(default_factory=list)
     preflight: list[Preflight] = field(default_factory=list)
+    checks: list[PlaybookCheck] = field(default_factory=list)
     roles: RoleKinds = field(default_factory=RoleKinds)
     protocols: ProtocolLibrary = field(default_factory=ProtocolLibrary)
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import structlog
 
 from runtime.actors import Actor, ActorSystem, InlineActorRef
 from runtime.errors import ActorError, ApigenError
+from runtime.log import get_logger
 from runtime.protocol import (
     LIMIT_PREFIX,
     PROTOCOL,
@@ -30,7 +30,7 @@ from runtime.protocol import (
     RouteSpec,
 )
 
-_log = structlog.get_logger("runtime.protocol")
+_log = get_logger("runtime.protocol")
 
 SUMMARY_CHARS = 160
 

@@ -40,6 +40,7 @@ class ProtocolStep(Step):
     """Runs the declared protocol for each episode attempt."""
 
     params_model = ProtocolParams
+    needs_domain = True
     protocol: CheckedProtocol
     scopes: ProtocolScopes
 

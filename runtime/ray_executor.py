@@ -23,17 +23,17 @@ from types import TracebackType
 from typing import Any
 
 import anyio
-import structlog
 
 from runtime.episodes import WorkItem
 from runtime.errors import ApigenError
 from runtime.executors import Commit
+from runtime.log import get_logger
 from runtime.playbook import PhaseConfig, Playbook
 from runtime.ray_worker import EpisodeWorker, item_to_wire
 from runtime.steps import PhaseContext
 from runtime.store_types import ItemCommit, ModelCallRecord
 
-_log = structlog.get_logger("runtime.ray")
+_log = get_logger("runtime.ray")
 
 INSTALL_HINT = "executor `ray` needs Ray: pip install 'apigen-mt[ray]'"
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from runtime.episodes import EpisodeRunner, WorkItem, build_steps, phase_context, run_items
-from runtime.log import bound
+from runtime.log import bound, get_logger
 from runtime.playbook import Playbook
 from runtime.plugins import Extensions, load_extensions
 from runtime.services import ServicesContext
 from runtime.store import Store
 from runtime.store_types import ItemCommit, ModelCallRecord, ResultPayload, RunRecord
 
-_log = structlog.get_logger("runtime.ray_worker")
+_log = get_logger("runtime.ray_worker")
 
 _CALL_FIELDS = tuple(ModelCallRecord.model_fields)
 
@@ -51,7 +49,9 @@ class EpisodeWorker:
     def __init__(
         self, playbook_json: str, playbook_path: str, run_id: str, worker_dir: str, name: str
     ) -> None:
-        self.playbook = Playbook.model_validate_json(playbook_json)
+        self.playbook = Playbook.model_validate_json(playbook_json).located(
+            Path(playbook_path).parent if playbook_path else None
+        )
         self.playbook_path = playbook_path
         self.run_id = run_id
         self.name = name
@@ -105,7 +105,7 @@ class EpisodeWorker:
             name=self.playbook.name,
             playbook_path=self.playbook_path,
             playbook_hash=self.playbook.content_hash(),
-            playbook_json=self.playbook.model_dump_json(),
+            playbook_json=self.playbook.stored_json(),
             seed=self.playbook.seed,
             simulated=self.playbook.simulated,
         )

@@ -1,7 +1,8 @@
 """The command line: `python -m runtime.run PLAYBOOK.yaml` (or the `apigen-mt` script).
 
-Subcommands: run (the default), resume, schema, inspect. User errors (a bad playbook, a
-missing store, ...) print one line naming the cause and exit with code 2.
+Subcommands: run (the default), resume, schema, inspect, export, report. User errors (a bad
+playbook, a missing store, ...) print one line naming the cause and exit with code 2; a run
+stopped by SIGINT or SIGTERM exits with 130 or 143 (see `runtime.shutdown`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from runtime.api import (
     export_stored_run,
     load_playbook,
     load_stored_playbook,
+    not_loaded,
     resolve_store_path,
     run_playbook,
     stored_run,
@@ -41,10 +43,12 @@ from runtime.log import configure_logging
 from runtime.loop import run as run_on_loop
 from runtime.playbook import playbook_json_schema
 from runtime.plugins import load_extensions
+from runtime.secrets import redact_text
+from runtime.shutdown import Interrupted, run_until_signalled
 from runtime.store import Store
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # SIGINT; SIGTERM exits 143 (128 + the signal number)
 COMMANDS = ("run", "resume", "schema", "inspect", "export", "report")
 
 
@@ -55,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="A bare PLAYBOOK.yaml means `run PLAYBOOK.yaml`.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_plugins(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--plugin",
+            action="append",
+            default=[],
+            metavar="MODULE",
+            help="import this plugin module (repeatable); a store's own plugins are imported"
+            " only when named here",
+        )
 
     def add_logging(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--log-json", action="store_true", help="log JSON lines to stderr")
@@ -74,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("target", help="a playbook, a run directory or a store file")
     resume.add_argument("--run-id", help="which run in the store (default: latest unfinished)")
     resume.add_argument("--no-progress", action="store_true")
+    add_plugins(resume)
     resume.add_argument(
         "--retry-failed",
         action="store_true",
@@ -87,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("target", help="a run directory or a store file")
     inspect.add_argument("--run-id", help="which run (default: latest)")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+    add_plugins(inspect)
 
     export = sub.add_parser("export", help="write a run's data in a dataset format")
     export.add_argument("target", help="a run directory, a store file or the playbook")
@@ -109,11 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="openai, sharegpt, hf: the assistant's reasoning beside its messages",
     )
     export.add_argument("--run-id", help="which run in the store (default: latest)")
+    add_plugins(export)
 
     report = sub.add_parser("report", help="write report.html and plots for a run")
     report.add_argument("target", help="a run directory, a store file or the playbook")
     report.add_argument("--out", help="output directory (default: <run dir>/report)")
     report.add_argument("--run-id", help="which run in the store (default: latest)")
+    add_plugins(report)
     return parser
 
 
@@ -140,8 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"retrying {forgotten} failed items", file=sys.stderr)
         summary = _run_with_progress(loaded, no_progress=args.no_progress)
     except ApigenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as exc:
+        print(f"{exc}: run `resume` to continue where it stopped", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: run `resume` to continue where it stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -160,11 +181,11 @@ def _export(args: argparse.Namespace) -> int:
     """`export` and `report` (a report is the `report` export format)."""
     target = Path(args.target)
     if target.suffix in {".yaml", ".yml"}:
-        loaded = load_playbook(target)
+        loaded = load_playbook(target, check_files=False)
         store_file = resolve_store_path(loaded.playbook.store_path)
     else:
         store_file = resolve_store_path(target)
-        loaded = run_on_loop(load_stored_playbook, store_file, args.run_id)
+        loaded = run_on_loop(_stored, store_file, args.run_id, args.plugin, False)
     format_name = "report" if args.command == "report" else args.format
     if args.out:
         destination = Path(args.out)
@@ -216,7 +237,13 @@ def _load_for(args: argparse.Namespace) -> LoadedPlaybook:
         store_file = resolve_store_path(loaded.playbook.store_path)
         run_on_loop(stored_run, store_file, loaded.playbook.run_id)
         return loaded
-    return run_on_loop(load_stored_playbook, resolve_store_path(target), args.run_id)
+    return run_on_loop(_stored, resolve_store_path(target), args.run_id, args.plugin, True)
+
+
+async def _stored(
+    store_file: Path, run_id: str | None, plugins: list[str], for_run: bool
+) -> LoadedPlaybook:
+    return await load_stored_playbook(store_file, run_id, plugins=plugins, for_run=for_run)
 
 
 def _run_with_progress(loaded: LoadedPlaybook, *, no_progress: bool) -> RunSummary:
@@ -229,7 +256,10 @@ def _run_with_progress(loaded: LoadedPlaybook, *, no_progress: bool) -> RunSumma
 
 
 async def _run(loaded: LoadedPlaybook, progress: RichProgress | LogProgress) -> RunSummary:
-    return await run_playbook(loaded, progress=progress)
+    async def run() -> RunSummary:
+        return await run_playbook(loaded, progress=progress)
+
+    return await run_until_signalled(run, grace_s=loaded.playbook.timeouts.shutdown_s)
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -266,7 +296,7 @@ async def _print_details(store_file: Path, run_id: str, loaded: LoadedPlaybook) 
 async def _inspect(args: argparse.Namespace) -> int:
     store_file = resolve_store_path(args.target)
     run = await stored_run(store_file, args.run_id)
-    loaded = await load_stored_playbook(store_file, run.run_id)
+    loaded = await load_stored_playbook(store_file, run.run_id, plugins=args.plugin)
     async with Store.open(store_file) as store:
         phases = await read_phases(store, run.run_id, loaded.playbook)
         models = await read_models(store, run.run_id, loaded.playbook)
@@ -285,6 +315,7 @@ async def _inspect(args: argparse.Namespace) -> int:
             "playbook": run.playbook_path,
             **inspection_json(phases, models),
             "notes": extra,
+            "unloaded_plugins": list(loaded.unloaded_plugins),
         }
         print(json.dumps(report, indent=2))
         return 0
@@ -301,6 +332,8 @@ async def _inspect(args: argparse.Namespace) -> int:
         print(f"  model {model_line(model)}")
     for line in extra:
         print(f"  {line}")
+    if loaded.unloaded_plugins:
+        print(f"  note: {not_loaded(loaded.unloaded_plugins)}")
     return 0
 
 

@@ -25,9 +25,10 @@ T = TypeVar("T")
 
 
 class StepParams(BaseModel):
-    """Base of every step's parameters: unknown keys are errors, not silently ignored."""
+    """Base of every step's parameters: unknown keys are errors, not silently ignored, and
+    values are not coerced (`max_turns: true` is an error, not 1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class StepOutcome(BaseModel):
@@ -128,6 +129,8 @@ class Step(ABC):
     params_model: ClassVar[type[StepParams]] = StepParams
     needs_run_store: ClassVar[bool] = False
     """True for steps that read other items from the run's store (they run where it is)."""
+    needs_domain: ClassVar[bool] = False
+    """True for steps that act on the phase's domain: a phase without one is refused at load."""
 
     def __init__(self, name: str, params: StepParams, phase: PhaseContext) -> None:
         self.name = name

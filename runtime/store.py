@@ -17,11 +17,11 @@ from typing import Any
 
 import aiosqlite
 import anyio
-import structlog
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from runtime.errors import StoreError
+from runtime.log import get_logger
 from runtime.store_schema import MIGRATIONS, SCHEMA_VERSION
 from runtime.store_types import (
     ItemCommit,
@@ -35,7 +35,7 @@ from runtime.store_types import (
 
 Statement = tuple[str, Sequence[Any]]
 
-_log = structlog.get_logger("runtime.store")
+_log = get_logger("runtime.store")
 
 _WRITER_QUEUE = 4096
 _MAX_BATCH = 256

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import structlog
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsage
 from autogen_core.tools import Tool, ToolSchema
@@ -17,9 +16,10 @@ from agents.chat_client_base import ChatClientBase
 from agents.request_text import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
 from agents.scenario import SCENARIO_ARG, SimScenario
 from agents.simulated._play import Played, play
+from runtime.log import get_logger
 from runtime.model_config import FaultName
 
-_log = structlog.get_logger("agents.simulated")
+_log = get_logger("agents.simulated")
 
 SIMULATED_MODEL_INFO = ModelInfo(
     vision=False,

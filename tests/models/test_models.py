@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from autogen_ext.models.openai import OpenAIChatCompletionClient
+from pydantic import ValidationError
 
 from agents.models import build_client, endpoint, is_loopback, request_identity
 from agents.openai_native import NativeOpenAIClient
@@ -99,8 +100,14 @@ def test_a_broken_component_config_is_a_model_error() -> None:
 
 
 def test_an_unknown_provider_is_a_model_error() -> None:
+    """A playbook cannot name one (ModelConfig refuses it); a config built unvalidated can."""
     with pytest.raises(ModelError, match="unknown provider 'anthropic'"):
-        build_client("m", ModelConfig(provider="anthropic"))
+        build_client("m", ModelConfig.model_construct(provider="anthropic"))
+
+
+def test_a_playbook_cannot_name_an_unknown_provider() -> None:
+    with pytest.raises(ValidationError, match="unknown provider 'anthropic' \\(known: simulated"):
+        ModelConfig(provider="anthropic")
 
 
 def test_endpoints_and_identities_carry_no_credentials() -> None:

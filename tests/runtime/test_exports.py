@@ -52,11 +52,38 @@ def _playbook(tmp_path: Path, export: str = "") -> Path:
     return path
 
 
-async def test_the_export_section_runs_at_the_end_of_a_run(tmp_path: Path) -> None:
+ITEMS_PLUGIN = """
+import json
+
+
+class ItemsExporter:
+    description = "test format"
+    suffix = ".jsonl"
+
+    async def write(self, source, out, *, include_rejected):
+        items = await source.store.items(source.run.run_id, "echo", status="accepted")
+        with out.open("w") as handle:
+            for item in items:
+                handle.write(json.dumps({"key": item.item_key, **source.metadata()}) + "\\n")
+        return len(items)
+
+
+def register(extensions):
+    extensions.exporters.register("items", ItemsExporter())
+"""
+
+
+async def test_the_export_section_runs_at_the_end_of_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "items_plugin.py").write_text(ITEMS_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
     loaded = load_playbook(
-        _playbook(tmp_path, "export: [{format: items, path: out/items.jsonl}]\n")
+        _playbook(
+            tmp_path,
+            "plugins: [items_plugin]\nexport: [{format: items, path: out/items.jsonl}]\n",
+        )
     )
-    loaded.extensions.exporters.register("items", ItemsExporter())
     await run_playbook(loaded)
     lines = (tmp_path / "run" / "out" / "items.jsonl").read_text().splitlines()
     assert len(lines) == 4

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from stress_support import (
     STORE_FILE,
+    TASKS_FILE,
     closed_port,
     error_lines,
     openai_model,
@@ -65,9 +66,11 @@ def run_dir(completed_run: Path, tmp_path: Path) -> ExistingRun:
     return ExistingRun(copy, table_dump(copy / STORE_FILE))
 
 
-def _fails_with_one_line(result_args: tuple[str, ...], *needles: str, timeout_s: float = 60) -> str:
+def _fails_with_one_line(
+    result_args: tuple[str, ...], *needles: str, timeout_s: float = 60, cwd: Path | None = None
+) -> str:
     """Run the CLI; assert exit 2 and exactly one `error:` line holding every needle."""
-    result = run_cli(*result_args, timeout_s=timeout_s)
+    result = run_cli(*result_args, timeout_s=timeout_s, cwd=cwd)
     assert result.returncode == EXIT_USAGE, (result.stdout, result.stderr[-2000:])
     assert "Traceback" not in result.stderr
     lines = error_lines(result.stderr)
@@ -117,7 +120,8 @@ def test_a_missing_domain_data_directory_names_the_directory(
     )
     playbook = write_playbook(tmp_path, text)
     _fails_with_one_line(
-        ("run", str(playbook), "--store", str(run_dir.path)), f"{missing}: data directory not found"
+        ("run", str(playbook), "--store", str(run_dir.path)),
+        f"{playbook}:4: domain.options.data.path: {missing}: data directory not found",
     )
     run_dir.assert_unchanged()
 
@@ -203,3 +207,151 @@ def test_a_missing_api_key_names_the_variable(tmp_path: Path, run_dir: ExistingR
     assert len(lines) == 1, result.stderr[-2000:]
     assert f"environment variable {MISSING_KEY_ENV} (api_key_env) is not set" in lines[0]
     run_dir.assert_unchanged()
+
+
+BASE = """\
+name: bad
+seed: 3
+concurrency: 4
+domain: retail
+agents:
+  human: {model: default}
+phases:
+  - name: tasks
+    episodes: 2
+    steps: [{kind: load_task, path: TASKS}]
+  - name: blueprints
+    episodes: 1
+    steps: [{kind: propose}, {kind: validate}]
+"""
+"""A small valid retail playbook (TASKS: the shipped task file); each case below edits a line
+or appends one (line 14)."""
+
+LAUGHS = "".join(
+    f"lol{level}: &l{level} [{', '.join([f'*l{level - 1}' if level else 'lol'] * 10)}]\n"
+    for level in range(10)
+)
+"""Ten levels of ten aliases: 10^10 values once expanded (lol4 alone holds 111,111)."""
+
+KEY = "sk-proj-Zx81bQ0pLm4T2vY7uWc9"
+
+BAD_INPUTS: dict[str, tuple[tuple[str, str], str]] = {
+    # case: ((line to replace, its replacement), the error after "file:")
+    "missing_prompt_file": (
+        ("  human: {model: default}", "  human: {model: default, prompt: missing.j2}"),
+        "6: agents.human.prompt: prompt file {dir}/missing.j2 not found",
+    ),
+    "jinja_error_inline": (
+        ("  human: {model: default}", '  human: {model: default, prompt: "Hi {{ name"}'),
+        "6: agents.human.prompt: inline prompt line 1: Jinja syntax error: unexpected end of"
+        " template, expected 'end of print statement'.",
+    ),
+    "jinja_error_in_file": (
+        ("  human: {model: default}", "  human: {model: default, prompt: broken.j2}"),
+        "6: agents.human.prompt: {dir}/broken.j2 line 2: Jinja syntax error: Unexpected end of"
+        " template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The"
+        " innermost block that needs to be closed is 'if'.",
+    ),
+    "prompt_path_not_j2": (
+        ("  human: {model: default}", "  human: {model: default, prompt: x.jinja}"),
+        "6: agents.human.prompt: 'x.jinja' looks like a file path but does not end in .j2"
+        " (prompt files are Jinja2 templates named *.j2; inline prompts contain whitespace)",
+    ),
+    "missing_task_file": (
+        ("path: TASKS", "path: missing.json"),
+        "10: phases.0.steps.0.path: task file {dir}/missing.json not found",
+    ),
+    "no_domain_for_a_step_that_needs_one": (
+        ("domain: retail", "description: no domain"),
+        "13: phases.1.steps.0.kind: step 'propose' needs a domain: set `domain:` for the"
+        " playbook or for phase 'blueprints'",
+    ),
+    "unknown_export_format": (
+        ("", "export: [{format: sharegtp, path: x.jsonl}]"),
+        "14: export.0.format: unknown export format 'sharegtp'"
+        " (known: hf, openai, report, sharegpt, tau)",
+    ),
+    "seed_past_63_bits": (
+        ("seed: 3", "seed: 9223372036854775808"),
+        "2: seed: Input should be less than or equal to 9223372036854775807",
+    ),
+    "duplicate_key": (("", "seed: 4"), "14: seed: duplicate key 'seed' (first on line 2)"),
+    "concurrency_true": (
+        ("concurrency: 4", "concurrency: true"),
+        "3: concurrency: Input should be a valid integer",
+    ),
+    "concurrency_1e30": (
+        ("concurrency: 4", "concurrency: 1.0e+30"),
+        "3: concurrency: Input should be a valid integer",
+    ),
+    "a_trillion_episodes": (
+        ("episodes: 2", "episodes: 1000000000000"),
+        "9: phases.0.episodes: Input should be less than or equal to 1000000",
+    ),
+    "billion_laughs": (
+        ("", LAUGHS),
+        "18: lol4: expands to more than 100,000 values through YAML aliases",
+    ),
+    "ten_thousand_deep": (
+        ("", "deep: " + "[" * 10_000 + "]" * 10_000),
+        "14: deep.0.0: nested deeper than 50 levels",
+    ),
+    "unknown_domain": (
+        ("domain: retail", "domain: retial"),
+        "4: domain.name: unknown domain 'retial' (known: airline, retail;"
+        " or use 'pkg.module:Class')",
+    ),
+    "unknown_phase_domain": (
+        ("    episodes: 2", "    episodes: 2\n    domain: retial"),
+        "10: phases.0.domain.name: unknown domain 'retial' (known: airline, retail;"
+        " or use 'pkg.module:Class')",
+    ),
+    "unknown_provider": (
+        ("", "models: {default: {provider: opena}}"),
+        "14: models.default.provider: unknown provider 'opena' (known: simulated, openai, or an"
+        " autogen component path such as 'autogen_ext.models.openai.OpenAIChatCompletionClient')",
+    ),
+    "missing_data_directory": (
+        ("domain: retail", "domain: {name: retail, options: {data: {path: nodata}}}"),
+        "4: domain.options.data.path: {dir}/nodata: data directory not found",
+    ),
+    "a_key_in_api_key_env": (
+        ("", f"models: {{default: {{provider: openai, api_key_env: {KEY}}}}}"),
+        "14: models.default.api_key_env: this looks like an API key itself (not shown): put the"
+        " key in an environment variable and name the variable here",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_a_bad_input_is_refused_before_anything_is_written(
+    case: str, tmp_path: Path, run_dir: ExistingRun
+) -> None:
+    """Exit 2, one `file:line: field: message` line, no store, no run record, no key shown."""
+    (old, new), expected = BAD_INPUTS[case]
+    text = BASE.replace(old, new, 1) if old else BASE + new + "\n"
+    text = text.replace("TASKS", json.dumps(str(TASKS_FILE)))
+    (tmp_path / "broken.j2").write_text("Hello\n{% if name %}{{ name }}\n")
+    playbook = write_playbook(tmp_path, text, name=f"{case}.yaml")
+    work = tmp_path / "cwd"
+    work.mkdir()
+    line = _fails_with_one_line(
+        ("run", str(playbook), "--store", str(run_dir.path)), timeout_s=120, cwd=work
+    )
+    assert line == f"error: {playbook}:{expected.format(dir=tmp_path)}"
+    assert KEY not in line
+    run_dir.assert_unchanged()
+    assert list(work.iterdir()) == []
+
+
+def test_a_playbook_store_is_not_created_by_a_bad_input(tmp_path: Path) -> None:
+    """The store a playbook names itself (relative to the playbook) is not created either."""
+    text = BASE.replace("TASKS", json.dumps(str(TASKS_FILE))).replace(
+        "concurrency: 4", "concurrency: 0"
+    )
+    playbook = write_playbook(tmp_path, "store: out\n" + text)
+    _fails_with_one_line(
+        ("run", str(playbook)),
+        f"{playbook}:4: concurrency: Input should be greater than or equal to 1",
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == [playbook.name]
