@@ -320,7 +320,8 @@ async def _inspect(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     label = " (SIMULATED models)" if run.simulated else ""
-    print(f"run {run.run_id} [{run.status}]{label}  seed={run.seed}  playbook={run.playbook_path}")
+    playbook = _shown_path(run.playbook_path)
+    print(f"run {run.run_id} [{run.status}]{label}  seed={run.seed}  playbook={playbook}")
     for phase, view in phases.items():
         parts = ", ".join(f"{status} {n}" for status, n in sorted(view.counts.items()))
         print(f"  {phase}: {parts}")
@@ -335,6 +336,14 @@ async def _inspect(args: argparse.Namespace) -> int:
     if loaded.unloaded_plugins:
         print(f"  note: {not_loaded(loaded.unloaded_plugins)}")
     return 0
+
+
+def _shown_path(path: str) -> str:
+    """A path as a person would type it here: relative to the working directory if inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 if __name__ == "__main__":

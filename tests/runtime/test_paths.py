@@ -29,7 +29,7 @@ phases:
     steps: [{kind: load_task, path: tasks/retail.json}]
   - name: blueprints
     episodes: 2
-    steps: [{kind: propose}, {kind: validate}]
+    steps: [{kind: protocol, use: blueprints}]
 export: [{format: sharegpt, path: export/train.jsonl}]
 """
 

@@ -101,7 +101,8 @@ def test_a_format_from_an_unloaded_plugin_names_the_plugin(sent_store: Path) -> 
     result = _cli(sent_store, "export", "run", "--format", "marked", "--out", "x.txt")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "error: unknown export format 'marked' (known: hf, openai, report, sharegpt, tau); "
+        "error: unknown export format 'marked'"
+        " (known: apigen-mt-5k, hf, openai, report, sharegpt, tau); "
         + NOT_LOADED
     )
     assert not _marker(sent_store).exists()

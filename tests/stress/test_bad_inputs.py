@@ -222,7 +222,7 @@ phases:
     steps: [{kind: load_task, path: TASKS}]
   - name: blueprints
     episodes: 1
-    steps: [{kind: propose}, {kind: validate}]
+    steps: [{kind: protocol, use: blueprints}]
 """
 """A small valid retail playbook (TASKS: the shipped task file); each case below edits a line
 or appends one (line 14)."""
@@ -263,13 +263,13 @@ BAD_INPUTS: dict[str, tuple[tuple[str, str], str]] = {
     ),
     "no_domain_for_a_step_that_needs_one": (
         ("domain: retail", "description: no domain"),
-        "13: phases.1.steps.0.kind: step 'propose' needs a domain: set `domain:` for the"
+        "13: phases.1.steps.0.kind: step 'protocol' needs a domain: set `domain:` for the"
         " playbook or for phase 'blueprints'",
     ),
     "unknown_export_format": (
         ("", "export: [{format: sharegtp, path: x.jsonl}]"),
         "14: export.0.format: unknown export format 'sharegtp'"
-        " (known: hf, openai, report, sharegpt, tau)",
+        " (known: apigen-mt-5k, hf, openai, report, sharegpt, tau)",
     ),
     "seed_past_63_bits": (
         ("seed: 3", "seed: 9223372036854775808"),

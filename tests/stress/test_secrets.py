@@ -59,7 +59,7 @@ def _playbook(base_url: str) -> str:
             steps: [{{kind: load_task, path: "{TASKS_FILE}"}}]
           - name: blueprints
             episodes: 2
-            steps: [{{kind: propose}}, {{kind: validate}}]
+            steps: [{{kind: protocol, use: blueprints}}]
         export: [{{format: openai, path: export/openai.jsonl}}]
         """
     )
