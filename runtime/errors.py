@@ -72,3 +72,9 @@ class ModelError(ApigenError):
     def __init__(self, endpoint: str, message: str) -> None:
         self.endpoint = endpoint
         super().__init__(f"{endpoint}: {message}")
+
+
+class RunStopped(ModelError):
+    """A failure no retry and no other call gets past (a rejected API key, an untrusted
+    certificate): the run stops at the first one, is marked `stopped`, and `resume`
+    continues it once the cause is fixed."""
