@@ -23,6 +23,7 @@ from runtime.engine_types import (
     RunSummary,
 )
 from runtime.episodes import WorkItem, episode_seed, phase_context, work_items
+from runtime.errors import RunStopped
 from runtime.executors import Executor, LocalExecutor
 from runtime.log import bound
 from runtime.playbook import PhaseConfig, Playbook
@@ -95,6 +96,10 @@ class Engine:
                             executed += await self._run_phase(
                                 phase, store, system, resources, run_id
                             )
+                except RunStopped:
+                    with anyio.CancelScope(shield=True):
+                        await store.set_run_status(run_id, "stopped")
+                    raise
                 except BaseException:
                     with anyio.CancelScope(shield=True):
                         await store.set_run_status(run_id, "interrupted")

@@ -1,7 +1,8 @@
 """The command line: `python -m runtime.run PLAYBOOK.yaml` (or the `apigen-mt` script).
 
 Subcommands: run (the default), resume, schema, inspect. User errors (a bad playbook, a
-missing store, ...) print one line naming the cause and exit with code 2.
+missing store, ...) print one line naming the cause and exit with code 2; a run stopped by
+an error no retry gets past (a rejected API key, ...) prints one line and exits with 3.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from runtime.api import (
 )
 from runtime.console import LogProgress, RichProgress
 from runtime.engine import RunSummary
-from runtime.errors import ApigenError
+from runtime.errors import ApigenError, RunStopped
 from runtime.log import configure_logging
 from runtime.loop import run as run_on_loop
 from runtime.playbook import playbook_json_schema
@@ -34,6 +35,7 @@ from runtime.plugins import load_extensions
 from runtime.store import Store
 
 EXIT_USAGE = 2
+EXIT_STOPPED = 3
 EXIT_INTERRUPTED = 130
 COMMANDS = ("run", "resume", "schema", "inspect", "export", "report")
 
@@ -119,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             forgotten = run_on_loop(_forget_failed, loaded)
             print(f"retrying {forgotten} failed items", file=sys.stderr)
         summary = _run_with_progress(loaded, no_progress=args.no_progress)
+    except RunStopped as exc:
+        print(f"stopped: {exc}; fix it, then `resume` to continue", file=sys.stderr)
+        return EXIT_STOPPED
     except ApigenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
