@@ -12,6 +12,7 @@ included. Callers see this module's errors, never aiohttp's.
 
 from __future__ import annotations
 
+import base64
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -123,13 +124,16 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.proxy: Proxy | None = proxy_for(base_url, environ)
         self._proxy_url = URL(self.proxy.url) if self.proxy else None
-        self._proxy_auth = (
-            aiohttp.BasicAuth(self.proxy.username or "", self.proxy.password or "")
-            if self.proxy and (self.proxy.username or self.proxy.password)
-            else None
-        )
         self._ssl = ssl.create_default_context()
         self._headers = dict(headers)
+        # The proxy's credentials: on the CONNECT request of a tunnel (https), else on
+        # every request, which then goes to the proxy (aiohttp takes only one of each).
+        # All headers go with each request, none as the session's: aiohttp also sends a
+        # session's headers to the proxy, an Authorization header as Proxy-Authorization.
+        self._proxy_headers = _proxy_authorization(self.proxy)
+        if self._proxy_headers and parts.scheme == "http":
+            self._headers.update(self._proxy_headers)
+            self._proxy_headers = None
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}
@@ -163,9 +167,10 @@ class HttpClient:
                 async with session.request(
                     method,
                     url,
+                    headers=self._headers,
                     data=_EncodedOnSend(body) if body is not None else None,
                     proxy=self._proxy_url,
-                    proxy_auth=self._proxy_auth,
+                    proxy_headers=self._proxy_headers,
                 ) as response:
                     return HttpResponse(response.status, response.headers, await response.read())
             except aiohttp.ServerDisconnectedError as exc:
@@ -187,7 +192,6 @@ class HttpClient:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            headers=self._headers,
             timeout=aiohttp.ClientTimeout(total=None),  # the gateway bounds every attempt
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,  # the proxy is already decided: see `agents.proxies`
@@ -233,10 +237,18 @@ class HttpClient:
         return HttpConnectError(f"{where}: {type(exc).__name__}: {exc}")
 
 
+def _proxy_authorization(proxy: Proxy | None) -> dict[str, str] | None:
+    """The Proxy-Authorization header for a proxy URL's credentials (Basic, UTF-8)."""
+    if proxy is None or (proxy.username is None and proxy.password is None):
+        return None
+    credentials = f"{proxy.username or ''}:{proxy.password or ''}".encode()
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
+
+
 def _reason(error: Any) -> str:
     """An OS or TLS error's own words, without the class name noise."""
     if isinstance(error, ssl.SSLCertVerificationError):
-        return error.verify_message or str(error)
+        return getattr(error, "verify_message", None) or str(error)
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return str(error) or type(error).__name__
