@@ -96,13 +96,12 @@ class Engine:
                             executed += await self._run_phase(
                                 phase, store, system, resources, run_id
                             )
-                except RunStopped:
+                except BaseException as exc:
+                    stopped = _stopped_by(exc)
                     with anyio.CancelScope(shield=True):
-                        await store.set_run_status(run_id, "stopped")
-                    raise
-                except BaseException:
-                    with anyio.CancelScope(shield=True):
-                        await store.set_run_status(run_id, "interrupted")
+                        await store.set_run_status(run_id, "stopped" if stopped else "interrupted")
+                    if stopped is not None and stopped is not exc:
+                        raise stopped from None  # not wrapped in the actor system's group
                     raise
                 await store.set_run_status(run_id, "completed")
                 counts = await store.status_counts(run_id)
@@ -152,3 +151,13 @@ class Engine:
         ):
             return LocalExecutor(self.steps)
         return self.executor
+
+
+def _stopped_by(exc: BaseException) -> RunStopped | None:
+    """The RunStopped that ended the run, also when task groups wrapped it (alone)."""
+    while not isinstance(exc, RunStopped):
+        inner = getattr(exc, "exceptions", None)
+        if inner is None or len(inner) != 1:
+            return None
+        exc = inner[0]
+    return exc

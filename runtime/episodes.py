@@ -120,8 +120,8 @@ async def run_items(
         finally:
             delivering.release()
 
-    async with anyio.create_task_group() as group:
-        with stop.guarding(group.cancel_scope):
+    with anyio.CancelScope() as scope, stop.guarding(scope):
+        async with anyio.create_task_group() as group:
             for item in items:
                 await slots.acquire()
                 group.start_soon(one, item, name=f"episode-{item.key}")
