@@ -127,6 +127,7 @@ def http_client(config: ModelConfig, shards: int = 1) -> httpx2.AsyncClient:
     return httpx2.AsyncClient(
         limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
         timeout=httpx2.Timeout(config.timeout_s),
+        follow_redirects=True,  # as the SDK's own client does, and the native one
     )
 
 
