@@ -154,10 +154,13 @@ class Engine:
 
 
 def _stopped_by(exc: BaseException) -> RunStopped | None:
-    """The RunStopped that ended the run, also when task groups wrapped it (alone)."""
+    """The RunStopped that ended the run, also when a task group or Ray wrapped it (alone).
+
+    A plain copy: Ray's wrapper is a RunStopped subclass whose text is a whole traceback.
+    """
     while not isinstance(exc, RunStopped):
         inner = getattr(exc, "exceptions", None)
         if inner is None or len(inner) != 1:
             return None
         exc = inner[0]
-    return exc
+    return exc if type(exc) is RunStopped else RunStopped(exc.endpoint, exc.detail)

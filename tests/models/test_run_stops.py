@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sqlite3
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from local_http import certificates, listening
 
 from agents.simserver import ServerFaults, SimServer, _Request
 from runtime.api import load_playbook, run_playbook
-from runtime.engine import Engine
+from runtime.engine import Engine, _stopped_by
 from runtime.errors import ModelError, RunStopped
 
 pytestmark = pytest.mark.anyio
@@ -216,3 +217,30 @@ async def test_the_command_line_names_an_untrusted_certificate_and_runs_once_it_
     assert line.endswith("(trust its CA with SSL_CERT_FILE)")
     assert trusted[0] == 0, trusted[2][-2000:]
     assert f"trajectories: {EPISODES} items (accepted {EPISODES})" in trusted[1]
+
+
+def test_the_stop_error_crosses_processes_and_wrappers_as_one_plain_line() -> None:
+    """What a Ray worker raises reaches the driver pickled, then wrapped by Ray (a subclass
+    whose text is a traceback) inside a task group's exception group."""
+    error = RunStopped("http://h/v1", "model 'm': API key rejected")
+    copied = pickle.loads(pickle.dumps(error))
+    assert (type(copied), str(copied), copied.endpoint, copied.detail) == (
+        RunStopped,
+        "http://h/v1: model 'm': API key rejected",
+        "http://h/v1",
+        "model 'm': API key rejected",
+    )
+
+    class Wrapped(RunStopped):
+        def __str__(self) -> str:
+            return "Traceback (most recent call last): ..."
+
+    class Group(Exception):
+        def __init__(self, *inner: BaseException) -> None:
+            self.exceptions = inner
+
+    unwrapped = _stopped_by(Group(Wrapped("http://h/v1", "model 'm': API key rejected")))
+    assert type(unwrapped) is RunStopped
+    assert str(unwrapped) == "http://h/v1: model 'm': API key rejected"
+    assert _stopped_by(Group(error, ValueError())) is None
+    assert _stopped_by(error) is error
