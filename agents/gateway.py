@@ -654,7 +654,7 @@ def _certificate_error(exc: BaseException) -> str | None:
     """Why the server's certificate was refused, if that is what failed the call (the
     openai SDK wraps the ssl error in its own; the native client raises its own type)."""
     if isinstance(exc, HttpCertificateError):
-        return str(exc)
+        return exc.reason
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

@@ -40,6 +40,10 @@ class HttpConnectError(HttpError):
 class HttpCertificateError(HttpConnectError):
     """The server's TLS certificate is not trusted here: no retry changes that."""
 
+    def __init__(self, where: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"{where}: TLS certificate not trusted: {reason}")
+
 
 class HttpProtocolError(HttpError):
     """The server's answer is not well-formed HTTP, or not what was asked for."""
@@ -212,9 +216,7 @@ class HttpClient:
         """Our error for an aiohttp one, naming the endpoint (and proxy) at fault."""
         where = self._where()
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-            return HttpCertificateError(
-                f"{where}: TLS certificate not trusted: {_reason(exc.certificate_error)}"
-            )
+            return HttpCertificateError(where, _reason(exc.certificate_error))
         if isinstance(exc, aiohttp.ClientHttpProxyError):
             return HttpProxyError(exc.status, f"proxy {self.proxy}: {exc.message}", exc.headers)
         if isinstance(exc, aiohttp.ClientProxyConnectionError):

@@ -272,4 +272,5 @@ async def test_an_untrusted_certificate_is_an_error_that_stops_the_run(tmp_path:
     assert server.requests == []
     failure = classify(raised.value)
     assert (failure.retryable, failure.stops_run) == (False, True)
+    assert failure.reason == f"TLS certificate not trusted: {raised.value.reason}"
     assert "self-signed certificate" in failure.reason or "unable to get" in failure.reason
