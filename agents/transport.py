@@ -128,7 +128,11 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.proxy: Proxy | None = proxy_for(base_url, environ)
         self._proxy_url = URL(self.proxy.url) if self.proxy else None
-        self._ssl = ssl.create_default_context()
+        # Made now, so SSL_CERT_FILE is read as the client is built (about 1 MB: only for
+        # https; a plain endpoint redirected to https gets aiohttp's default context).
+        self._ssl: ssl.SSLContext | bool = (
+            ssl.create_default_context() if parts.scheme == "https" else True
+        )
         self._headers = dict(headers)
         # The proxy's credentials: on the CONNECT request of a tunnel (https), else on
         # every request, which then goes to the proxy (aiohttp takes only one of each).
