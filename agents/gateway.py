@@ -599,7 +599,7 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, HttpStatusError):
         return _status(exc.status, exc.message, exc.headers)
     if isinstance(exc, openai.APIStatusError):
-        return _status(exc.status_code, exc.message, exc.response.headers)
+        return _status(exc.status_code, _sdk_message(exc), exc.response.headers)
     if isinstance(exc, HttpConnectError | openai.APIConnectionError):
         return Failure(True, _safe(f"connection error: {exc}"))
     if isinstance(exc, HttpProtocolError | json.JSONDecodeError):
@@ -648,6 +648,14 @@ def _seconds(value: str | None, now: datetime | None = None) -> float | None:
             when = when.replace(tzinfo=timezone.utc)
         seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _sdk_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message (the SDK's `message` prefixes "Error code: N - ")."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return exc.message
 
 
 def _certificate_error(exc: BaseException) -> str | None:

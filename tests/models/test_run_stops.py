@@ -52,7 +52,7 @@ class Gatekeeper(SimServer):
         return await super()._respond(request)
 
 
-def _playbook(tmp_path: Path, base_url: str) -> Path:
+def _playbook(tmp_path: Path, base_url: str, client: str = "native") -> Path:
     path = tmp_path / "stops.yaml"
     path.write_text(
         f"""
@@ -62,7 +62,7 @@ concurrency: {EPISODES}
 store: {tmp_path / "run"}
 domain: {{name: retail, options: {{data: {{seed: 0}}}}}}
 models:
-  default: {{provider: openai, model: sim-remote, base_url: "{base_url}",
+  default: {{provider: openai, model: sim-remote, base_url: "{base_url}", client: {client},
              api_key_env: {KEY_ENV}, send_scenario: true, max_retries: 3,
              retry_base_s: 0.01, timeout_s: 600}}
 agents:
@@ -106,14 +106,15 @@ def _model_errors(tmp_path: Path) -> list[str]:
     return [error for (error,) in rows]
 
 
+@pytest.mark.parametrize("client", ["native", "autogen"])
 async def test_a_rejected_key_stops_the_run_and_resume_finishes_it_once_accepted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(KEY_ENV, KEY)
     server = Gatekeeper()
     async with listening(server.handle) as port:
         base_url = f"http://127.0.0.1:{port}/v1"
-        path = _playbook(tmp_path, base_url)
+        path = _playbook(tmp_path, base_url, client)
         with pytest.raises(RunStopped) as stopped:
             await run_playbook(load_playbook(path))
         assert _run_status(tmp_path) == "stopped"
