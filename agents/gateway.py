@@ -15,12 +15,15 @@ import hashlib
 import json
 import math
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import anyio
 import openai
@@ -30,16 +33,22 @@ from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
 
 from agents.completion_shapes import UnusableAnswer, normalise, unusable_reason
-from agents.http11 import HttpConnectError, HttpProtocolError, HttpStatusError
 from agents.key_filter import KeyFilter
 from agents.models import build_clients, endpoint, request_identity
 from agents.openai_wire import wire_messages
 from agents.scenario import SCENARIO_ARG, ScenarioJSON, SimScenario, scenario_json
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
+from agents.transport import (
+    HttpCertificateError,
+    HttpConnectError,
+    HttpProtocolError,
+    HttpStatusError,
+)
 from runtime.engine import RunContext
-from runtime.errors import ModelError
+from runtime.errors import ModelError, RunStopped
 from runtime.log import get_logger, redact_secrets
 from runtime.model_config import FaultName, ModelConfig
+from runtime.stop import StopSwitch
 from runtime.store import Store
 from runtime.store_types import ModelCallRecord, ModelCallStatus
 
@@ -148,12 +157,16 @@ class ModelGateway:
         *,
         clients: Mapping[str, ChatCompletionClient] | None = None,
         seed: int = 0,
+        stop: StopSwitch | None = None,
     ) -> None:
         """Build every model's client now, so a missing key fails the run before it starts.
 
         `clients` supplies ready-made clients by model name (tests, embedding applications);
-        `seed` is the run's seed, from which every call's sample seed derives.
+        `seed` is the run's seed, from which every call's sample seed derives; `stop` is the
+        run's stop switch, tripped by a failure no retry gets past (then every call raises
+        RunStopped, a ModelError).
         """
+        self._stop = stop or StopSwitch()
         self._store = store
         self._run_id = run_id
         self._seed = seed
@@ -225,7 +238,8 @@ class ModelGateway:
         skips the cache lookup (for a deliberate re-ask of an identical request).
         `timeout_s` bounds the whole call from its first attempt (retries and backoff
         included; each attempt is also bounded by the model's `timeout_s`), and raises
-        TimeoutError when it runs out. Raises ModelError when the call fails for good.
+        TimeoutError when it runs out. Raises ModelError when the call fails for good, and
+        RunStopped (a ModelError) when no call can succeed until the cause is fixed.
         """
         target = self._get(model)
         context = call or CallContext()
@@ -319,6 +333,7 @@ class ModelGateway:
         deadline = math.inf  # of the whole call, set when its first attempt starts
         while True:
             attempt += 1
+            self._stop.check()  # the run is stopping: no new request
             if target.rate is not None:
                 await target.rate.acquire()
             started = time.perf_counter()
@@ -342,7 +357,10 @@ class ModelGateway:
                         raise TimeoutError
             except Exception as exc:
                 latency = time.perf_counter() - started
-                retryable, reason, retry_after = classify(exc)
+                retryable, reason, retry_after, stops_run = classify(exc)
+                if stops_run:
+                    await self._record(target, key, call, "error", attempt, latency, error=reason)
+                    raise self._stop_run(target, reason) from exc
                 retryable &= attempt <= config.max_retries
                 delay = self._backoff(config, attempt, retry_after) if retryable else 0.0
                 out_of_time = anyio.current_time() + delay >= deadline
@@ -411,6 +429,12 @@ class ModelGateway:
         if reason is not None:
             raise UnusableAnswer(target.endpoint, reason)
         return outcome if result is outcome.result else SimOutcome(result, outcome.faults)
+
+    def _stop_run(self, target: _Endpoint, cause: str) -> RunStopped:
+        """Trip the run's stop switch (the first cause wins) and return its error."""
+        self._stop.trip(RunStopped(target.endpoint, f"model {target.name!r}: {cause}"))
+        assert self._stop.error is not None
+        return self._stop.error
 
     def _backoff(self, config: ModelConfig, attempt: int, retry_after: float | None) -> float:
         """Exponential in the attempt, jittered to half..full, at least a server's Retry-After."""
@@ -545,39 +569,107 @@ def request_key(
     return hashlib.sha256(canonical).hexdigest()
 
 
-def classify(exc: BaseException) -> tuple[bool, str, float | None]:
-    """(retryable, reason, server's Retry-After seconds) for a failed call."""
+class Failure(NamedTuple):
+    """How a failed call is handled: retried (no sooner than `retry_after` seconds, when
+    the server said so), or final; `stops_run` when no call to the endpoint can succeed
+    until someone fixes the cause (a rejected API key, an untrusted certificate)."""
+
+    retryable: bool
+    reason: str
+    retry_after: float | None = None
+    stops_run: bool = False
+
+
+STOPPING_STATUSES = {
+    401: "API key rejected",
+    403: "access forbidden",
+    407: "proxy authentication required",
+}
+"""Statuses every later call would get too: the run stops at the first one."""
+
+
+def classify(exc: BaseException) -> Failure:
+    """How to handle a failed call: retry it, give it up, or stop the run."""
+    certificate = _certificate_error(exc)
+    if certificate is not None:
+        return Failure(False, _safe(f"TLS certificate not trusted: {certificate}"), None, True)
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return True, "timeout", None
-    if isinstance(exc, HttpConnectError | openai.APIConnectionError):
-        return True, _safe(f"connection error: {exc}"), None
-    if isinstance(exc, HttpProtocolError | json.JSONDecodeError):
-        return True, _safe(f"malformed response: {exc}"), None
-    if isinstance(exc, openai.APIResponseValidationError):
-        return True, _safe(f"malformed response: {exc}"), None
-    if isinstance(exc, UnusableAnswer):
-        return True, exc.reason, None
+        return Failure(True, "timeout")
     if isinstance(exc, HttpStatusError):
-        return _status(exc.status, exc.message, exc.retry_after)
+        return _status(exc.status, exc.message, exc.headers)
     if isinstance(exc, openai.APIStatusError):
-        return _status(exc.status_code, exc.message, exc.response.headers.get("retry-after"))
-    return False, _safe(f"{type(exc).__name__}: {exc}"), None
+        return _status(exc.status_code, _sdk_message(exc), exc.response.headers)
+    if isinstance(exc, HttpConnectError | openai.APIConnectionError):
+        return Failure(True, _safe(f"connection error: {exc}"))
+    if isinstance(exc, HttpProtocolError | json.JSONDecodeError):
+        return Failure(True, _safe(f"malformed response: {exc}"))
+    if isinstance(exc, openai.APIResponseValidationError):
+        return Failure(True, _safe(f"malformed response: {exc}"))
+    if isinstance(exc, UnusableAnswer):
+        return Failure(True, exc.reason)
+    return Failure(False, _safe(f"{type(exc).__name__}: {exc}"))
 
 
-def _status(status: int, message: str, retry_after: str | None) -> tuple[bool, str, float | None]:
-    """429 and 5xx are worth retrying (a 429 no sooner than its Retry-After); others not."""
+def _status(status: int, message: str, headers: Mapping[str, str]) -> Failure:
+    """429 and 5xx are worth retrying (no sooner than the server asks); 401, 403 and 407
+    stop the run; other statuses fail the call."""
     if status == 429:
-        return True, "rate limited (HTTP 429)", _seconds(retry_after)
+        return Failure(True, "rate limited (HTTP 429)", _retry_after(headers))
     if status >= 500:
-        return True, f"server error (HTTP {status})", None
-    return False, _safe(f"HTTP {status}: {message}"), None
+        return Failure(True, f"server error (HTTP {status})", _retry_after(headers))
+    if status in STOPPING_STATUSES:
+        cause = f"{STOPPING_STATUSES[status]} (HTTP {status}: {message})"
+        return Failure(False, _safe(cause), None, True)
+    return Failure(False, _safe(f"HTTP {status}: {message}"))
 
 
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+def _retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """When the server asks to be called again: `retry-after-ms` (OpenAI's), else
+    `Retry-After` in seconds or as an HTTP date (RFC 9110 section 10.2.3)."""
+    milliseconds = _seconds(headers.get("retry-after-ms"))
+    if milliseconds is not None:
+        return milliseconds / 1000
+    return _seconds(headers.get("retry-after"), now)
+
+
+def _seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A delay in seconds, or an HTTP date's distance from `now` (never negative)."""
+    if value is None:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _sdk_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message (the SDK's `message` prefixes "Error code: N - ")."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return exc.message
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, if that is what failed the call (the
+    openai SDK wraps the ssl error in its own; the native client raises its own type)."""
+    if isinstance(exc, HttpCertificateError):
+        return exc.reason
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return getattr(current, "verify_message", None) or str(current)
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _safe(text: str) -> str:
@@ -589,7 +681,11 @@ def _safe(text: str) -> str:
 async def gateway_run_hook(context: RunContext) -> AsyncIterator[None]:
     """Provide the run's ModelGateway in its resources; close its clients when the run ends."""
     async with ModelGateway(
-        context.playbook.models, context.store, context.run_id, seed=context.playbook.seed
+        context.playbook.models,
+        context.store,
+        context.run_id,
+        seed=context.playbook.seed,
+        stop=StopSwitch.of(context.resources),
     ) as gateway:
         context.resources.provide(ModelGateway, gateway)
         yield

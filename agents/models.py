@@ -116,16 +116,18 @@ def build_clients(name: str, config: ModelConfig) -> list[ChatCompletionClient]:
     return [_openai_client(name, config, shards) for _ in range(shards)]
 
 
-def _http_client(config: ModelConfig, shards: int) -> httpx2.AsyncClient:
+def http_client(config: ModelConfig, shards: int = 1) -> httpx2.AsyncClient:
     """A pool sized to this shard's share of the calls the gateway lets through at once.
 
     The SDK's default pool keeps 100 connections alive: beyond that it churns connections,
-    and every request scans the whole pool.
+    and every request scans the whole pool. Proxies (`HTTP(S)_PROXY`, `NO_PROXY`) and
+    `SSL_CERT_FILE` are httpx's to honour (`trust_env`).
     """
     size = math.ceil(config.max_concurrency / shards)
     return httpx2.AsyncClient(
         limits=httpx2.Limits(max_connections=size, max_keepalive_connections=size),
         timeout=httpx2.Timeout(config.timeout_s),
+        follow_redirects=True,  # as the SDK's own client does, and the native one
     )
 
 
@@ -135,11 +137,12 @@ def _native_client(name: str, config: ModelConfig) -> ChatCompletionClient:
         for field in ("temperature", "max_tokens")
         if getattr(config, field) is not None
     }
+    key = api_key(name, config)
     try:
         return NativeOpenAIClient(
             model=config.model,
             base_url=config.base_url or "https://api.openai.com/v1",
-            api_key=_api_key(name, config),
+            api_key=key,
             model_info=_native_model_info(config),
             defaults=defaults,
             max_connections=config.max_concurrency,
@@ -151,13 +154,13 @@ def _native_client(name: str, config: ModelConfig) -> ChatCompletionClient:
 def _openai_client(name: str, config: ModelConfig, shards: int = 1) -> ChatCompletionClient:
     kwargs: dict[str, Any] = {
         "model": config.model,
-        "api_key": _api_key(name, config),
+        "api_key": api_key(name, config),
         "timeout": config.timeout_s,
         "max_retries": 0,
     }
     if config.base_url:
         kwargs["base_url"] = config.base_url
-    kwargs["http_client"] = _http_client(config, shards)
+    kwargs["http_client"] = http_client(config, shards)
     for field in ("temperature", "max_tokens"):
         value = getattr(config, field)
         if value is not None:
@@ -179,7 +182,7 @@ def _openai_client(name: str, config: ModelConfig, shards: int = 1) -> ChatCompl
 def _component_client(name: str, config: ModelConfig) -> ChatCompletionClient:
     component_config = dict(config.config)
     if config.api_key_env:
-        component_config["api_key"] = _api_key(name, config)
+        component_config["api_key"] = api_key(name, config)
     try:
         return ChatCompletionClient.load_component(
             {"provider": config.provider, "config": component_config}
@@ -191,7 +194,8 @@ def _component_client(name: str, config: ModelConfig) -> ChatCompletionClient:
         ) from None
 
 
-def _api_key(name: str, config: ModelConfig) -> str:
+def api_key(name: str, config: ModelConfig) -> str:
+    """The model's API key from the variable its config names; ModelError when unset."""
     variable = config.api_key_env
     if variable is None:
         if is_loopback(config.base_url):

@@ -28,7 +28,7 @@ from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
 from agents.completion_shapes import join_text
-from agents.http11 import HttpProtocolError
+from agents.transport import HttpProtocolError
 
 ToolChoice = Tool | Literal["auto", "required", "none"]
 

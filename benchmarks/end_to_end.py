@@ -13,7 +13,10 @@ achieved / ideal (over the whole run and over the window where all C slots are b
 RSS, RSS per live episode, client CPU per model call, the CPU-bound ceiling (1 / CPU per
 call) and which bound binds; then ours / threads. Goals: ratio >= 0.9 at C = 1000, CPU per
 call < 1 ms, RSS per live episode beyond its messages < 50 KB (messages are measured as
-the finished conversations' JSON, which undercounts their objects in memory).
+the finished conversations' JSON, which undercounts their objects in memory). Each line
+ends with the machine's load average: above the benchmark's own ~2, other processes took
+CPU time from it, and CPU per call (cache contention) and the ratios read worse than they
+are; compare implementations measured under the same load only.
 
     python benchmarks/end_to_end.py [--latency-s 1.0] [--concurrency 100,500,1000]
                                     [--slots 3] [--no-threads] [--quick]
@@ -47,6 +50,8 @@ TASKS = 9  # in TASKS_FILE
 GOAL_RATIO = 0.9
 GOAL_CPU_MS = 1.0
 GOAL_RSS_KB = 50.0
+OWN_LOAD = 2.5
+"""The load average this benchmark makes by itself (a worker and the simulator)."""
 
 
 @dataclass
@@ -366,10 +371,12 @@ def worker_threads(base_url: str, concurrency: int, episodes: int) -> Measuremen
 
 @dataclass
 class ServerLoad:
-    """The simulator's CPU time and requests over one measurement."""
+    """The simulator's CPU time and requests over one measurement, and the machine's load
+    average at its end (other processes competing for the CPUs inflate CPU per call)."""
 
     cpu_s: float
     requests: int
+    machine_load: float = 0.0
 
     @property
     def cpu_per_request_ms(self) -> float:
@@ -423,7 +430,7 @@ def measure(
     if out.returncode != 0:
         raise RuntimeError(f"{impl} worker at C={concurrency} failed:\n{out.stderr[-3000:]}")
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    load = ServerLoad(server.cpu() - cpu0, server.requests() - requests0)
+    load = ServerLoad(server.cpu() - cpu0, server.requests() - requests0, os.getloadavg()[0])
     return Measurement(**data), load
 
 
@@ -448,7 +455,9 @@ def report(m: Measurement, load: ServerLoad, latency_s: float) -> None:
             else ";"
         )
         + f" server {load.cpu_per_request_ms:.3f} ms CPU/request"
-        f" ({load.cpu_s / m.wall_s:.0%} of a core)"
+        f" ({load.cpu_s / m.wall_s:.0%} of a core); machine load {load.machine_load:.1f}"
+        f" on {os.cpu_count()} CPUs"
+        + (" (busy: others compete for the CPUs)" if load.machine_load > OWN_LOAD else "")
     )
 
 

@@ -22,6 +22,7 @@ from runtime.engine_types import (
     RunSummary,
 )
 from runtime.episodes import WorkItem, episode_seed, phase_context, work_items
+from runtime.errors import RunStopped
 from runtime.executors import Executor, LocalExecutor
 from runtime.log import bound, get_logger
 from runtime.playbook import PhaseConfig, Playbook
@@ -94,9 +95,12 @@ class Engine:
                             executed += await self._run_phase(
                                 phase, store, system, resources, run_id
                             )
-                except BaseException:
+                except BaseException as exc:
+                    stopped = _stopped_by(exc)
                     with anyio.CancelScope(shield=True):
-                        await store.set_run_status(run_id, "interrupted")
+                        await store.set_run_status(run_id, "stopped" if stopped else "interrupted")
+                    if stopped is not None and stopped is not exc:
+                        raise stopped from None  # not wrapped in the actor system's group
                     raise
                 await store.set_run_status(run_id, "completed")
                 counts = await store.status_counts(run_id)
@@ -146,3 +150,16 @@ class Engine:
         ):
             return LocalExecutor(self.steps)
         return self.executor
+
+
+def _stopped_by(exc: BaseException) -> RunStopped | None:
+    """The RunStopped that ended the run, also when a task group or Ray wrapped it (alone).
+
+    A plain copy: Ray's wrapper is a RunStopped subclass whose text is a whole traceback.
+    """
+    while not isinstance(exc, RunStopped):
+        inner = getattr(exc, "exceptions", None)
+        if inner is None or len(inner) != 1:
+            return None
+        exc = inner[0]
+    return exc if type(exc) is RunStopped else RunStopped(exc.endpoint, exc.detail)

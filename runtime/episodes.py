@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 import anyio
 
 from runtime.actors import ActorSystem
+from runtime.errors import RunStopped
 from runtime.log import bound, get_logger
 from runtime.playbook import PhaseConfig, Playbook, StepSpec
 from runtime.steps import Episode, PhaseContext, Resources, Step, StepOutcome, StepRegistry
+from runtime.stop import StopSwitch
 from runtime.store import Store
 from runtime.store_types import ItemCommit, ItemStatus, ResultPayload
 
@@ -95,25 +97,34 @@ async def run_items(
     A finished episode frees its slot while its commit is delivered: the store's writer
     batches commits, and waiting for one would leave the slot idle. A few deliveries wait at
     once (an eighth of `limit`, at least 16): each holds a whole finished episode.
+    When the run's `StopSwitch` trips, every episode in flight is cancelled, none commits
+    after that, and RunStopped is raised once they have ended.
     """
     slots = anyio.Semaphore(limit)
     delivering = anyio.Semaphore(max(16, limit // 8))
+    stop = StopSwitch.of(runner.ctx.resources)
 
     async def one(item: WorkItem) -> None:
         try:
             commit = await runner.execute(item)
             await delivering.acquire()
+        except RunStopped as exc:  # raised past the gateway, which trips the switch itself
+            stop.trip(exc)
+            return
         finally:
             slots.release()
         try:
-            await deliver(commit)
+            if not stop.tripped:
+                await deliver(commit)
         finally:
             delivering.release()
 
-    async with anyio.create_task_group() as group:
-        for item in items:
-            await slots.acquire()
-            group.start_soon(one, item, name=f"episode-{item.key}")
+    with anyio.CancelScope() as scope, stop.guarding(scope):
+        async with anyio.create_task_group() as group:
+            for item in items:
+                await slots.acquire()
+                group.start_soon(one, item, name=f"episode-{item.key}")
+    stop.check()
 
 
 async def build_steps(
@@ -222,6 +233,8 @@ class EpisodeRunner:
         """Run one step; an exception becomes a recorded failed outcome, not a crash."""
         try:
             outcome = await step.run(episode)
+        except RunStopped:
+            raise
         except Exception as exc:
             outcome = StepOutcome.error(f"error: {type(exc).__name__}: {exc}")
             _log.warning("step.error", step=step.name, error=f"{type(exc).__name__}: {exc}")

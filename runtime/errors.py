@@ -72,3 +72,17 @@ class ModelError(ApigenError):
     def __init__(self, endpoint: str, message: str) -> None:
         self.endpoint = endpoint
         super().__init__(f"{endpoint}: {message}")
+
+
+class RunStopped(ModelError):
+    """A failure no retry and no other call gets past (a rejected API key, an untrusted
+    certificate): the run stops at the first one, is marked `stopped`, and `resume`
+    continues it once the cause is fixed."""
+
+    def __init__(self, endpoint: str, cause: str) -> None:
+        self.detail = cause
+        super().__init__(endpoint, cause)
+
+    def __reduce__(self) -> tuple[type[RunStopped], tuple[str, str]]:
+        """Rebuilt from its parts in another process (a Ray worker's error reaches the driver)."""
+        return type(self), (self.endpoint, self.detail)

@@ -49,9 +49,9 @@ class ModelConfig(BaseModel):
     base_url: str | None = None
     client: Literal["native", "autogen"] = Field(
         default="native",
-        description="provider 'openai' only: 'native' (lean HTTP/1.1 client, the fast "
-        "default) or 'autogen' (autogen-ext's OpenAIChatCompletionClient on the openai SDK: "
-        "images, streaming, model-name-based model_info)",
+        description="provider 'openai' only: 'native' (the OpenAI wire format on aiohttp, "
+        "the fast default) or 'autogen' (autogen-ext's OpenAIChatCompletionClient on the "
+        "openai SDK: images, streaming, model-name-based model_info)",
     )
     api_key_env: str | None = Field(
         default=None,

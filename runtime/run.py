@@ -2,7 +2,8 @@
 
 Subcommands: run (the default), resume, schema, inspect, export, report. User errors (a bad
 playbook, a missing store, ...) print one line naming the cause and exit with code 2; a run
-stopped by SIGINT or SIGTERM exits with 130 or 143 (see `runtime.shutdown`).
+stopped by an error no retry gets past (a rejected API key, ...) prints one line and exits
+with 3; a run stopped by SIGINT or SIGTERM exits with 130 or 143 (see `runtime.shutdown`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from runtime.api import (
 )
 from runtime.console import LogProgress, RichProgress
 from runtime.engine import RunSummary
-from runtime.errors import ApigenError
+from runtime.errors import ApigenError, RunStopped
 from runtime.exports import sidecar_path
 from runtime.inspection import (
     failure_lines,
@@ -48,6 +49,7 @@ from runtime.shutdown import Interrupted, run_until_signalled
 from runtime.store import Store
 
 EXIT_USAGE = 2
+EXIT_STOPPED = 3
 EXIT_INTERRUPTED = 130  # SIGINT; SIGTERM exits 143 (128 + the signal number)
 COMMANDS = ("run", "resume", "schema", "inspect", "export", "report")
 
@@ -157,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             forgotten = run_on_loop(_forget_failed, loaded)
             print(f"retrying {forgotten} failed items", file=sys.stderr)
         summary = _run_with_progress(loaded, no_progress=args.no_progress)
+    except RunStopped as exc:
+        print(f"stopped: {exc}; fix it, then `resume` to continue", file=sys.stderr)
+        return EXIT_STOPPED
     except ApigenError as exc:
         print(f"error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,11 +12,11 @@ from model_support import RUN_ID
 
 from agents.chat_client_base import ChatClientBase
 from agents.gateway import CallContext, ModelGateway, RateLimiter, gateway_run_hook
-from agents.http11 import HttpStatusError
 from agents.models import request_identity
 from agents.scenario import SimReply, SimScenario
 from agents.simulated import SimulatedChatCompletionClient
 from agents.simulated._client import SIMULATED_MODEL_INFO
+from agents.transport import HttpStatusError
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig, ModelPrice
 from runtime.store import Store

@@ -27,10 +27,10 @@ from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel
 
 from agents.gateway import classify
-from agents.http11 import HttpClient, HttpConnectError, HttpProtocolError, HttpStatusError
 from agents.models import DEFAULT_MODEL_INFO
 from agents.openai_native import NativeOpenAIClient
 from agents.openai_wire import request_json, wire_messages
+from agents.transport import HttpClient, HttpConnectError, HttpProtocolError, HttpStatusError
 
 pytestmark = pytest.mark.anyio
 
@@ -261,7 +261,7 @@ async def test_an_unknown_create_argument_is_refused_before_sending() -> None:
 async def test_keep_alive_reuses_one_connection_and_chunked_bodies_parse() -> None:
     answers = [http_response(TEXT_ANSWER, chunked=True), http_response(TEXT_ANSWER)]
     async with scripted(answers) as server:
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
         first = await client.post("/chat/completions", lambda: b"{}")
         second = await client.post("/chat/completions", lambda: b"{}")
         await client.aclose()
@@ -271,7 +271,7 @@ async def test_keep_alive_reuses_one_connection_and_chunked_bodies_parse() -> No
 
 async def test_a_connection_the_server_closed_while_parked_is_replaced() -> None:
     async with scripted([http_response(TEXT_ANSWER)], close_after={0}) as server:
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
         await client.post("/x", lambda: b"{}")
         await anyio.sleep(0.05)  # the server has closed the parked socket by now
         again = await client.post("/x", lambda: b"{}")
@@ -282,7 +282,7 @@ async def test_a_connection_the_server_closed_while_parked_is_replaced() -> None
 async def test_connection_close_and_a_body_read_to_the_end_of_the_stream() -> None:
     unframed = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + TEXT_ANSWER
     async with scripted([unframed], close_after={0, 1}) as server:
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
         first = await client.post("/x", lambda: b"{}")
         await client.post("/x", lambda: b"{}")
         await client.aclose()
@@ -323,7 +323,8 @@ async def test_failures_raise_errors_the_gateway_classifies(
         with pytest.raises(error) as raised:
             await client.create(CONVERSATION)
         await client.close()
-    retryable, reason, retry_after = classify(raised.value)
+    retryable, reason, retry_after, stops_run = classify(raised.value)
+    assert not stops_run
     if classified is not None:
         assert (retryable, reason, retry_after) == classified
     else:
@@ -344,7 +345,7 @@ async def test_a_cancelled_request_drops_its_connection() -> None:
     """A half-finished exchange never goes back to the pool: the next call reconnects."""
     silent = b""  # the first request is never answered
     async with scripted([silent, http_response(TEXT_ANSWER)]) as server:
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
         with anyio.move_on_after(0.1):
             await client.post("/x", lambda: b"{}")
         answer = await client.post("/x", lambda: b"{}")
@@ -399,7 +400,7 @@ def test_an_autogen_tool_is_sent_as_its_schema() -> None:
 async def test_a_large_body_arrives_whole_with_its_content_length() -> None:
     payload = b'{"pad": "' + b"x" * 3_000_000 + b'"}'  # more than the socket buffers hold
     async with scripted([http_response(TEXT_ANSWER)]) as server:
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
         await client.post("/x", lambda: payload)
         await client.aclose()
     _, headers, received = server.requests[0]
@@ -410,7 +411,7 @@ async def test_a_request_awaiting_its_answer_no_longer_holds_its_body() -> None:
     payload = b"{}" * 10_000
     unheld = sys.getrefcount(payload)
     async with scripted([b""]) as server:  # never answered
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
         async with anyio.create_task_group() as group:
             group.start_soon(client.post, "/x", lambda: payload)
             await server.received.wait()
@@ -419,17 +420,18 @@ async def test_a_request_awaiting_its_answer_no_longer_holds_its_body() -> None:
         await client.aclose()
 
 
-async def test_a_retry_on_a_stale_connection_encodes_the_body_again() -> None:
+async def test_a_connection_closed_before_the_answer_is_tried_once_more_encoding_again() -> None:
+    """A server that closes a keep-alive connection just as it is reused: the request is
+    sent again on a fresh connection, its body encoded anew."""
     made: list[bytes] = []
 
     def body() -> bytes:
         made.append(b"{}")
         return made[-1]
 
-    async with scripted([http_response(TEXT_ANSWER)], close_after={0}) as server:
-        client = HttpClient(server.base_url, headers={}, max_idle=4)
-        await client.post("/x", body)
-        await anyio.sleep(0.05)  # the server has closed the parked socket by now
-        await client.post("/x", body)
+    async with scripted([b"", http_response(TEXT_ANSWER)], close_after={0}) as server:
+        client = HttpClient(server.base_url, headers={}, max_connections=4)
+        answer = await client.post("/x", body)
         await client.aclose()
-    assert len(made) == 3 and len(server.requests) == 2
+    assert answer.body == TEXT_ANSWER
+    assert (len(made), len(server.requests), server.connections) == (2, 2, 2)
