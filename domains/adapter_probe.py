@@ -1,0 +1,454 @@
+"""Probing an adapted domain on forks of its base: which tools write, and what feeds what.
+
+Arguments are drawn from the state (`ValuePool`: every scalar and dict key the instance
+holds, filed under the words of the name that holds it) and from earlier calls' outputs,
+matched to a parameter by the words of its name, then by its JSON type. Every probe runs on
+a fresh fork, so the base never changes.
+
+- Access: an unmarked method is a write if a probe call changed the state, a read if probe
+  calls succeeded without changing it, and a write (the safe mistake) if none succeeded.
+- API graph: T -> U when, after a successful call of T, a call of U succeeds with an
+  argument taken from T's output or from what T wrote.
+- A field changed by every successful call (a wall-clock stamp, a call counter) is reported:
+  exclude it, make it volatile, or freeze the clock.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from domains.environment import Environment
+from domains.object_graph import ROOT, changed_fields
+from domains.object_state import ObjectState
+
+if TYPE_CHECKING:
+    from domains.adapter import AdaptedDomain, _Binding
+
+PROBE_TRIES: Final = 16
+FEED_TRIES: Final = 5
+_WORD = re.compile(r"[a-z]+|[0-9]+")
+_GENERIC_WORDS: Final = frozenset({"the", "a", "an", "of", "to", "in", "for", "new", "get"})
+_KIND_OF: Final = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def words(name: str) -> frozenset[str]:
+    """The stems of a name: `ticketIds` and `ticket_ids` -> {"ticket", "id"}."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    found = (word.rstrip("s") if len(word) > 3 else word for word in _WORD.findall(spaced))
+    return frozenset(word for word in found if word not in _GENERIC_WORDS)
+
+
+def kind_of(value: Any) -> str | None:
+    """The JSON schema type a scalar satisfies exactly (an int is also a number)."""
+    return _KIND_OF.get(type(value))
+
+
+def fits(value: Any, kind: str | None) -> bool:
+    found = kind_of(value)
+    return kind is None or found == kind or (kind == "number" and found == "integer")
+
+
+def telling(value: Any) -> bool:
+    """A value too specific to match by chance: not a bool, 0, 1 or a one-letter string."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return len(value.strip()) >= 2
+    return isinstance(value, int | float) and value not in (0, 1)
+
+
+@dataclass
+class ValuePool:
+    """Scalars by the words of the name that holds them, in the order they were met."""
+
+    entries: list[tuple[frozenset[str], Any]] = field(default_factory=list)
+    _seen: set[tuple[frozenset[str], str, Any]] = field(default_factory=set)
+
+    def add(self, name_words: frozenset[str], value: Any) -> None:
+        key = (name_words, type(value).__name__, value)
+        if isinstance(value, str) and not value.strip():
+            return
+        if kind_of(value) is not None and key not in self._seen:
+            self._seen.add(key)
+            self.entries.append((name_words, value))
+
+    def ranked(self, param: str, kind: str | None) -> list[list[Any]]:
+        """Values of the right type, best-matching names first, grouped by match."""
+        wanted = words(param)
+        groups: dict[float, list[Any]] = {}
+        for name_words, value in self.entries:
+            if not fits(value, kind):
+                continue
+            shared = len(wanted & name_words)
+            score = shared / len(wanted | name_words) if shared else 0.0
+            groups.setdefault(score, []).append(value)
+        return [groups[score] for score in sorted(groups, reverse=True)]
+
+
+def state_pool(env: Environment) -> ValuePool:
+    """Every public scalar and dict key of the state, filed by the name holding it."""
+    pool = ValuePool()
+    state = env.state
+    if isinstance(state, ObjectState):
+        state.arena.read(state, ROOT, lambda root: _fill_pool(root, pool))
+    return pool
+
+
+def _fill_pool(root: object, pool: ValuePool, limit: int = 50_000) -> None:
+    seen: set[int] = set()
+    stack: list[tuple[object, frozenset[str]]] = [(root, frozenset())]
+    while stack and len(seen) < limit:
+        node, name = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if isinstance(key, str) and key.startswith("_"):
+                    continue
+                pool.add(name | {"id", "key", "name"}, key)
+                _visit(value, words(str(key)) if isinstance(key, str) else name, pool, stack)
+        elif isinstance(node, list | tuple | set | frozenset):
+            for item in node:
+                _visit(item, name, pool, stack)
+        else:
+            try:
+                attributes = vars(node)
+            except TypeError:
+                continue
+            for attr, value in attributes.items():
+                if not attr.startswith("_"):
+                    _visit(value, words(attr), pool, stack)
+
+
+def _visit(
+    value: Any, name: frozenset[str], pool: ValuePool, stack: list[tuple[object, frozenset[str]]]
+) -> None:
+    if kind_of(value) is not None:
+        pool.add(name, value)
+    elif not callable(value):
+        stack.append((value, name))
+
+
+def output_pool(value: Any, base: ValuePool | None = None) -> ValuePool:
+    """The scalars of a call's output (already plain data), filed by their field names."""
+    pool = base or ValuePool()
+
+    def walk(item: Any, name: frozenset[str]) -> None:
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                pool.add(name | {"id", "key", "name"}, key)
+                walk(inner, words(str(key)))
+        elif isinstance(item, list):
+            for inner in item:
+                walk(inner, name)
+        else:
+            pool.add(name, item)
+
+    walk(value, frozenset())
+    return pool
+
+
+def fresh_value(name: str, kind: str | None, rng: random.Random) -> Any:
+    """A new value for a parameter any value does for: `file_42` for `file_name`."""
+    if kind in ("integer", "number"):
+        return rng.randrange(2, 10)
+    stem = "_".join(sorted(words(name) - {"name", "id", "key"})) or name
+    return f"{stem}_{rng.randrange(1, 100)}"
+
+
+def draw_arguments(
+    schema: Mapping[str, Any],
+    pool: ValuePool,
+    rng: random.Random,
+    fed: ValuePool | None = None,
+    prefer: Mapping[str, Any] | None = None,
+    free: frozenset[str] = frozenset(),
+) -> dict[str, Any] | None:
+    """Arguments for a tool's parameters schema, or None when a required one has no value.
+
+    `fed` (earlier outputs) is tried before the state; `prefer` fixes values by name;
+    parameters in `free` (any value does) mostly get a new value.
+    """
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    arguments: dict[str, Any] = {}
+    for name, spec in properties.items():
+        if name not in required and rng.random() > 0.25:
+            continue
+        if prefer and name in prefer:
+            arguments[name] = prefer[name]
+            continue
+        if name in free and spec.get("type") in ("string", "integer") and rng.random() < 0.8:
+            arguments[name] = fresh_value(name, spec.get("type"), rng)
+            continue
+        value = _draw_one(name, spec, pool, rng, fed)
+        if value is _NOTHING:
+            if name in required:
+                return None
+            continue
+        arguments[name] = value
+    return arguments
+
+
+_NOTHING: Final = object()
+
+
+def _draw_one(
+    name: str, spec: Mapping[str, Any], pool: ValuePool, rng: random.Random, fed: ValuePool | None
+) -> Any:
+    if "enum" in spec:
+        return rng.choice(spec["enum"])
+    if "const" in spec:
+        return spec["const"]
+    kind = spec.get("type")
+    options = spec.get("anyOf")
+    if kind is None and isinstance(options, list):
+        kinds = [o for o in options if o.get("type") not in (None, "null")]
+        if not kinds:
+            return None
+        return _draw_one(name, kinds[0], pool, rng, fed)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "array":
+        item = _draw_one(name, spec.get("items", {}), pool, rng, fed)
+        return _NOTHING if item is _NOTHING else [item]
+    if kind == "object" or (kind is None and "properties" in spec):
+        return _NOTHING
+    for source in (fed, pool):
+        if source is None:
+            continue
+        groups = source.ranked(name, kind)
+        matched = [group for group in groups[:2] if group]
+        if matched and (source is fed or rng.random() < 0.8):
+            group = matched[0] if rng.random() < 0.75 or len(matched) == 1 else matched[1]
+            return rng.choice(group)
+    if kind in ("string", "integer", "number"):
+        return fresh_value(name, kind, rng)
+    return _NOTHING
+
+
+@dataclass
+class Probe:
+    """One successful probe call: its arguments, whether it changed the state, what it gave."""
+
+    arguments: dict[str, Any]
+    changed: bool
+    fields: frozenset[str]
+    output: Any
+
+
+def probe_tool(
+    env: Environment,
+    schema: Mapping[str, Any],
+    name: str,
+    pool: ValuePool,
+    rng: random.Random,
+    tries: int = PROBE_TRIES,
+    wanted: int = 3,
+) -> list[Probe]:
+    """Up to `wanted` successful calls of `name` on fresh forks of `env`."""
+    found: list[Probe] = []
+    for _ in range(tries):
+        arguments = draw_arguments(schema, pool, rng)
+        if arguments is None:
+            break
+        fork = env.fork()
+        result = fork.call(name, arguments)
+        if result.ok:
+            fields = frozenset(
+                f for c in fork.diff() for f in changed_fields(c.key, c.before, c.after)
+            )
+            found.append(Probe(arguments, result.changed, fields, result.value))
+            if len(found) >= wanted:
+                break
+    return found
+
+
+def probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int = 0) -> _Binding:
+    """Access of unmarked tools, the API graph and state warnings, from calls on forks."""
+    from domains.adapter import _Binding
+
+    rng = random.Random(seed)
+    pool = state_pool(env)
+    schemas = {name: tool.schema()["function"]["parameters"] for name, tool in domain.tools.items()}
+    probes = {name: probe_tool(env, schemas[name], name, pool, rng) for name in domain.tools}
+    after = _after_writes(env, schemas, probes, pool, rng)
+    binding = _Binding()
+    for name, spec in domain._specs.items():
+        if spec.declared is not None or not infer:
+            continue
+        calls = probes[name]
+        if any(call.changed for call in calls):
+            binding.access[name] = True
+            binding.evidence[name] = "write: a probe call changed the state"
+        elif calls:
+            binding.access[name] = False
+            binding.evidence[name] = f"read: {len(calls)} probe calls changed nothing"
+        else:
+            binding.access[name] = True
+            binding.evidence[name] = "write (assumed): no probe call succeeded"
+            binding.warnings.append(
+                f"{name}: no probe call succeeded, so it counts as a write; declare it"
+            )
+    known = {(type(v).__name__, v) for _, v in pool.entries}
+    free = {name: _free_parameters(env, name, found, known, rng) for name, found in probes.items()}
+    binding.free = {name: frozenset(params) for name, params in free.items() if params}
+    found = _edges(env, schemas, probes, pool, free, rng)
+    binding.edges = tuple(dict.fromkeys([*after, *found]))
+    binding.warnings += _every_call_warnings(probes)
+    return binding
+
+
+def _after_writes(
+    env: Environment,
+    schemas: Mapping[str, Mapping[str, Any]],
+    probes: dict[str, list[Probe]],
+    pool: ValuePool,
+    rng: random.Random,
+) -> list[tuple[str, str]]:
+    """Tools no probe could call on the base, tried after each write that succeeded (a
+    login before a send): their probes, and the edges that made them possible."""
+    edges: list[tuple[str, str]] = []
+    writers = [(name, found[0]) for name, found in probes.items() if found and found[0].changed]
+    for target in [name for name, found in probes.items() if not found]:
+        for source, first in writers:
+            ready = env.fork()
+            if not ready.call(source, first.arguments).ok:
+                continue
+            fed = output_pool(first.output)
+            for key, value in first.arguments.items():
+                fed.add(words(key), value)
+            found = probe_tool(ready, schemas[target], target, pool, rng, tries=FEED_TRIES)
+            if not found:
+                found = _fed_probe(ready, schemas[target], target, pool, fed, rng)
+            if found:
+                probes[target] = found
+                if not env.fork().call(target, found[0].arguments).ok:
+                    edges.append((source, target))
+                break
+    return edges
+
+
+def _fed_probe(
+    env: Environment,
+    schema: Mapping[str, Any],
+    name: str,
+    pool: ValuePool,
+    fed: ValuePool,
+    rng: random.Random,
+) -> list[Probe]:
+    for _ in range(FEED_TRIES):
+        arguments = draw_arguments(schema, pool, rng, fed=fed)
+        if arguments is None:
+            return []
+        fork = env.fork()
+        result = fork.call(name, arguments)
+        if result.ok:
+            fields = frozenset(
+                f for c in fork.diff() for f in changed_fields(c.key, c.before, c.after)
+            )
+            return [Probe(arguments, result.changed, fields, result.value)]
+    return []
+
+
+def _edges(
+    env: Environment,
+    schemas: Mapping[str, Mapping[str, Any]],
+    probes: Mapping[str, Sequence[Probe]],
+    pool: ValuePool,
+    free: Mapping[str, set[str]],
+    rng: random.Random,
+) -> Iterator[tuple[str, str]]:
+    """T -> U when U succeeds after T with a value T revealed (in its output) or wrote (an
+    argument the state did not hold), in a parameter U does not take just any value for."""
+    known = {(type(v).__name__, v) for _, v in pool.entries}
+    for source, calls in probes.items():
+        if not calls:
+            continue
+        first = calls[0]
+        after = env.fork()
+        if not after.call(source, first.arguments).ok:
+            continue
+        fed = output_pool(first.output)
+        revealed = {(type(v).__name__, v) for _, v in fed.entries if telling(v)}
+        if first.changed:
+            for key, value in first.arguments.items():
+                fed.add(words(key), value)
+                if telling(value) and (type(value).__name__, value) not in known:
+                    revealed.add((type(value).__name__, value))
+        if not revealed:
+            continue
+        for target in schemas:
+            if target == source:
+                continue
+            for _ in range(FEED_TRIES):
+                arguments = draw_arguments(schemas[target], pool, rng, fed=fed)
+                if arguments is None:
+                    break
+                used = {
+                    (type(v).__name__, v)
+                    for key, value in arguments.items()
+                    if key not in free[target]
+                    for v in _scalars(value)
+                }
+                if not used & revealed:
+                    continue
+                if after.fork().call(target, arguments).ok:
+                    yield source, target
+                    break
+
+
+def _free_parameters(
+    env: Environment,
+    name: str,
+    calls: Sequence[Probe],
+    known: set[tuple[str, Any]],
+    rng: random.Random,
+) -> set[str]:
+    """Parameters that take a value the state does not hold (a new name, a new text): any
+    value does for them, so a value fed into them proves nothing."""
+    free = {
+        key
+        for call in calls
+        for key, value in call.arguments.items()
+        if any((type(v).__name__, v) not in known for v in _scalars(value))
+    }
+    if not calls:
+        return free
+    for key, value in calls[0].arguments.items():
+        if key in free or not isinstance(value, str | int) or isinstance(value, bool):
+            continue
+        fresh = f"{key}_{rng.randrange(1000, 9999)}" if isinstance(value, str) else 7919
+        if env.fork().call(name, {**calls[0].arguments, key: fresh}).ok:
+            free.add(key)
+    return free
+
+
+def _scalars(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _scalars(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _scalars(item)
+    else:
+        yield value
+
+
+def _every_call_warnings(probes: Mapping[str, Sequence[Probe]]) -> list[str]:
+    """Fields that every successful call changed, reads included: clocks and counters."""
+    calls = [call for found in probes.values() for call in found]
+    tools = [name for name, found in probes.items() if found]
+    if len(calls) < 3 or len(tools) < 2:
+        return []
+    always = frozenset.intersection(*(call.fields for call in calls))
+    return [
+        f"{name} changes on every call (a clock or a counter?): make it volatile, exclude it, "
+        "or freeze the clock"
+        for name in sorted(always)
+    ]

@@ -1,0 +1,751 @@
+"""An instance's object graph as copy-on-write records, and the live arena calls run on.
+
+Every object (with a `__dict__`) and every dict, list, set and deque the instance reaches is
+a node: one record of table `objects`, keyed by the path it was first reached by
+(`todos['t1']`, `fs.root.children['docs']`). Back-references and pointers into the same tree
+are `{"$ref": id}`, so identity survives; dicts keep their key order and key types
+(`{"$dict": [[key, value], ...]}`); sets are sorted by their encoded members.
+
+The arena is one live copy of the base graph, built once from the base records with
+tracked containers and classes (`domains.tracking`). A call on a fork checks out the fork's
+changed records into it, runs the method, encodes only the nodes the method changed (and
+the new nodes they reach), and restores what it touched: its cost follows what the fork and
+the call touched, not the instance's size. Nodes no longer reachable are deleted (their
+owners are kept in the hidden `_graph` table so only the affected part is searched).
+
+Attributes have roles (`Roles`): state; excluded (not stored: reset after every call to
+the value they had when their object entered the graph: caches, loggers, locks); volatile
+(stored per fork in `_volatile`, out of the fingerprint: random generators, clocks).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import io
+import logging
+import random
+import threading
+import types
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from domains.codec import ValueCodec, is_node
+from domains.object_state import GRAPH, OBJECTS, VOLATILE, ObjectState
+from domains.state import BaseData, Record, Tables, _Deleted, record_hash, same_json
+from domains.tracking import (
+    TRACKED_BY_KIND,
+    container_kind,
+    original_class,
+    tracked_class,
+    tracking,
+)
+from runtime.errors import DomainError
+
+ROOT: Final = "self"
+Role = Literal["state", "exclude", "volatile"]
+_HANDLES: Final = (
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    type,
+    functools.partial,
+    logging.Logger,
+    io.IOBase,
+    threading.Thread,
+)
+_HANDLE_MODULES: Final = frozenset({"_thread", "threading", "logging", "socket", "sqlite3"})
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which attributes are state. Names are `attr` (any class) or `Class.attr`.
+
+    Defaults: a `random.Random` is volatile; a private attribute whose name says `cache`,
+    and a module, function, class, logger, lock, thread or file, is excluded.
+    """
+
+    exclude: frozenset[str] = frozenset()
+    volatile: frozenset[str] = frozenset()
+    state: frozenset[str] = frozenset()
+
+    def role(self, owner: str, name: str, value: Any) -> Role:
+        names = {name, f"{owner}.{name}"}
+        if names & self.state:
+            return "state"
+        if names & self.exclude:
+            return "exclude"
+        if names & self.volatile or isinstance(value, random.Random):
+            return "volatile"
+        if name.startswith("_") and "cache" in name.lower():
+            return "exclude"
+        if isinstance(value, _HANDLES) or type(value).__module__ in _HANDLE_MODULES:
+            return "exclude"
+        if callable(value) and not is_node(value):
+            return "exclude"
+        return "state"
+
+
+def child_id(parent: str, label: str) -> str:
+    """The id of a node first reached from `parent` at `label` (`.name`, `['key']`, `[3]`)."""
+    if parent == ROOT and label.startswith("."):
+        return label[1:]
+    return parent + label
+
+
+def _key_label(key: Any) -> str:
+    """`[repr(key)]` for a plain key; a node used as a key is labelled by its class only."""
+    if is_node(key):
+        return f"[<{original_class(key).__name__}>]"
+    return f"[{key!r}]"
+
+
+def refs_of(record: Record | None) -> Counter[str]:
+    """How many times a record references each node."""
+    found: Counter[str] = Counter()
+    if record is not None:
+        _collect_refs(record, found)
+    return found
+
+
+def _collect_refs(value: Any, found: Counter[str]) -> None:
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and len(value) == 1:
+            found[ref] += 1
+            return
+        for item in value.values():
+            _collect_refs(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_refs(item, found)
+
+
+def _volatile_key(oid: str, attr: str) -> str:
+    return f"{oid}#{attr}"
+
+
+@dataclass
+class Effect:
+    """What a call changed: node ids, and the `Class.attr` / container ids that differ."""
+
+    changed: list[str] = field(default_factory=list)
+    fields: set[str] = field(default_factory=set)
+
+
+class Arena:
+    """The live graph of one base state; calls on its forks run here one at a time."""
+
+    def __init__(self, codec: ValueCodec, roles: Roles) -> None:
+        self.codec = codec
+        self.roles = roles
+        self.objects: dict[str, object] = {}
+        self.ids: dict[int, str] = {}
+        self.records: dict[str, Record] = {}
+        self.volatile: dict[str, Record] = {}
+        self.excluded: dict[str, dict[str, Any]] = {}
+        self.resettable: list[tuple[str, str]] = []
+        self.opaque: list[str] = []
+        self.volatile_attrs: dict[str, list[str]] = {}
+        self.base: BaseData | None = None
+        self._base_hash: int | None = None
+        self._lock = threading.RLock()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, root: object, codec: ValueCodec, roles: Roles) -> tuple[Arena, Tables]:
+        """The arena and the tables of `root`'s graph (read breadth-first, in attribute order)."""
+        arena = cls(codec, roles)
+        originals: dict[str, object] = {ROOT: root}
+        ids: dict[int, str] = {id(root): ROOT}
+        graph: dict[str, Record] = {ROOT: {"owner": None, "in": {}}}
+        records: dict[str, Record] = {}
+        queue: deque[str] = deque([ROOT])
+
+        while queue:
+            oid = queue.popleft()
+            node = originals[oid]
+
+            def ref(child: object, label: str, _from: str = oid) -> str:
+                found = ids.get(id(child))
+                if found is None:
+                    found = child_id(_from, label)
+                    while found in originals:
+                        found += "#"
+                    ids[id(child)] = found
+                    originals[found] = child
+                    graph[found] = {"owner": _from, "in": {}}
+                    queue.append(found)
+                incoming = graph[found]["in"]
+                incoming[_from] = incoming.get(_from, 0) + 1
+                return found
+
+            record, volatile, excluded = arena.encode_node(node, oid, ref)
+            records[oid] = record
+            for attr, value in volatile.items():
+                arena.volatile[_volatile_key(oid, attr)] = {"id": oid, "attr": attr, "value": value}
+                arena.volatile_attrs.setdefault(oid, []).append(attr)
+                if isinstance(getattr(node, attr, None), random.Random | dict | list | set):
+                    arena.opaque.append(_volatile_key(oid, attr))
+            if excluded:
+                arena.remember_excluded(oid, excluded)
+        arena.records = records
+        for oid, record in records.items():
+            shell = arena.shell(record)
+            arena.objects[oid] = shell
+            arena.ids[id(shell)] = oid
+        for oid, record in records.items():
+            arena.fill(arena.objects[oid], record, arena.objects.__getitem__)
+            arena.reset_hidden(arena.objects[oid], oid)
+        tables: Tables = {OBJECTS: records, GRAPH: graph, VOLATILE: dict(arena.volatile)}
+        arena._check_round_trip()
+        return arena, tables
+
+    def attach(self, base: BaseData) -> None:
+        """The base data the arena's records live in (set once the state is built)."""
+        self.base = base
+
+    def base_hash(self) -> int:
+        """The sum of the base `objects` records' hashes, computed once."""
+        if self._base_hash is None:
+            self._base_hash = sum(record_hash(OBJECTS, key, r) for key, r in self.records.items())
+        return self._base_hash
+
+    def _check_round_trip(self) -> None:
+        """Decoding then encoding every record gives it back: the codec loses nothing."""
+        ids = self.ids
+
+        def ref(child: object, label: str) -> str:
+            return ids.get(id(child), "?")
+
+        for oid, obj in self.objects.items():
+            record, _, _ = self.encode_node(obj, oid, ref)
+            if not same_json(record, self.records[oid]):
+                raise DomainError(f"state node {oid!r} does not survive encoding: {record}")
+
+    def remember_excluded(self, oid: str, values: dict[str, Any]) -> None:
+        """Keep what excluded attributes hold when their object enters the graph."""
+        kept: dict[str, Any] = {}
+        for attr, value in values.items():
+            try:
+                kept[attr] = copy.deepcopy(value)
+            except Exception:
+                kept[attr] = value
+            if isinstance(value, dict | list | set):
+                self.resettable.append((oid, attr))
+        self.excluded.setdefault(oid, kept)
+
+    # -- nodes and records ------------------------------------------------------------------
+
+    def encode_node(
+        self, node: object, oid: str, ref: Callable[[object, str], str]
+    ) -> tuple[Record, dict[str, Any], dict[str, Any]]:
+        """The node's record, its volatile attributes (encoded) and excluded ones (raw)."""
+        codec = self.codec
+
+        def at(label: str) -> Callable[[object, str], str]:
+            return lambda child, _: ref(child, label)
+
+        kind = container_kind(node)
+        if kind is None:
+            cls = original_class(node)
+            record: Record = {"$object": codec.classes.path(cls)}
+            volatile: dict[str, Any] = {}
+            excluded: dict[str, Any] = {}
+            try:
+                attributes = vars(node)
+            except TypeError as exc:
+                raise DomainError(f"state node {oid!r}: a {cls.__name__} has no __dict__") from exc
+            for name, value in attributes.items():
+                role = self.roles.role(cls.__name__, name, value)
+                where = f"{oid}.{name}"
+                if role == "exclude":
+                    excluded[name] = value
+                elif role == "volatile":
+                    volatile[name] = codec.encode(value, None, where)
+                else:
+                    record[name] = codec.encode(value, at(f".{name}"), where)
+            return record, volatile, excluded
+        if kind in ("dict", "OrderedDict", "defaultdict", "Counter"):
+            assert isinstance(node, dict)
+            pairs = [
+                [
+                    codec.encode(key, at(_key_label(key)), f"{oid} key {_key_label(key)}"),
+                    codec.encode(value, at(_key_label(key)), f"{oid}{_key_label(key)}"),
+                ]
+                for key, value in node.items()
+            ]
+            record = {"$dict": pairs}
+            if kind != "dict":
+                record["kind"] = kind
+            factory = getattr(node, "default_factory", None)
+            if kind == "defaultdict" and factory is not None:
+                record["factory"] = codec.classes.path(factory)
+            return record, {}, {}
+        if kind == "set":
+            assert isinstance(node, set)
+            return {"$set": codec.sorted_items(node, at("{}"), oid)}, {}, {}
+        assert isinstance(node, list | deque)
+        items = [codec.encode(item, at(f"[{i}]"), f"{oid}[{i}]") for i, item in enumerate(node)]
+        if kind == "deque":
+            assert isinstance(node, deque)
+            return {"$deque": items, "maxlen": node.maxlen}, {}, {}
+        return {"$list": items}, {}, {}
+
+    def shell(self, record: Record) -> object:
+        """An empty tracked node of the record's kind, to be filled by `fill`."""
+        if "$object" in record:
+            cls = tracked_class(self.codec.classes.get(record["$object"]))
+            try:
+                made: object = object.__new__(cls)
+            except TypeError as exc:
+                raise DomainError(f"cannot rebuild a {cls.__name__}: {exc}") from exc
+            return made
+        if "$dict" in record:
+            kind = record.get("kind", "dict")
+            if kind == "defaultdict":
+                factory = record.get("factory")
+                made = TRACKED_BY_KIND[kind](self.codec.classes.get(factory) if factory else None)
+                return made
+            return TRACKED_BY_KIND[kind]()
+        if "$set" in record:
+            return TRACKED_BY_KIND["set"]()
+        if "$deque" in record:
+            return TRACKED_BY_KIND["deque"](maxlen=record["maxlen"])
+        return TRACKED_BY_KIND["list"]()
+
+    def same_shape(self, node: object, record: Record) -> bool:
+        """Whether `node` can be refilled with `record` (same class or container kind)."""
+        kind = container_kind(node)
+        if "$object" in record:
+            return (
+                kind is None and self.codec.classes.path(original_class(node)) == record["$object"]
+            )
+        if "$dict" in record:
+            return kind == record.get("kind", "dict") and record.get("factory") == (
+                self.codec.classes.path(node.default_factory)  # type: ignore[attr-defined]
+                if getattr(node, "default_factory", None) is not None
+                else None
+            )
+        if "$deque" in record:
+            return kind == "deque" and getattr(node, "maxlen", None) == record["maxlen"]
+        return kind == ("set" if "$set" in record else "list")
+
+    def fill(self, node: object, record: Record, resolve: Callable[[str], object]) -> None:
+        """Make `node` hold `record` in place, keeping its excluded and volatile attributes."""
+        decode = self.codec.decode
+        if "$object" in record:
+            attributes = vars(node)
+            owner = original_class(node).__name__
+            kept = {
+                name: value
+                for name, value in attributes.items()
+                if name not in record and self.roles.role(owner, name, value) != "state"
+            }
+            attributes.clear()
+            for name, value in record.items():
+                if name != "$object":
+                    attributes[name] = decode(value, resolve)
+            attributes.update(kept)
+        elif "$dict" in record:
+            assert isinstance(node, dict)
+            dict.clear(node)
+            for key, value in record["$dict"]:
+                dict.__setitem__(node, decode(key, resolve), decode(value, resolve))
+        elif "$set" in record:
+            assert isinstance(node, set)
+            set.clear(node)
+            set.update(node, (decode(item, resolve) for item in record["$set"]))
+        elif "$deque" in record:
+            assert isinstance(node, deque)
+            deque.clear(node)
+            deque.extend(node, (decode(item, resolve) for item in record["$deque"]))
+        else:
+            assert isinstance(node, list)
+            list.clear(node)
+            list.extend(node, (decode(item, resolve) for item in record["$list"]))
+
+    def reset_hidden(self, node: object, oid: str) -> None:
+        """Excluded attributes back to what they held when the node entered the graph, and
+        volatile ones to their base values."""
+        excluded = self.excluded.get(oid)
+        if excluded and container_kind(node) is None:
+            attributes = vars(node)
+            for attr, value in excluded.items():
+                attributes[attr] = _fresh(value)
+        for key in (_volatile_key(oid, attr) for attr in self._volatile_attrs(oid)):
+            record = self.volatile[key]
+            vars(node)[record["attr"]] = self.codec.decode(record["value"], None)
+
+    def _volatile_attrs(self, oid: str) -> list[str]:
+        return self.volatile_attrs.get(oid, [])
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def call(
+        self,
+        state: ObjectState,
+        target: str,
+        invoke: Callable[[object], Any],
+        convert: Callable[[Any], Any],
+    ) -> tuple[Any, Effect]:
+        """Run `invoke` on node `target` of the state's graph; stage what it changed.
+
+        `convert` turns the return value into data that outlives the call (it may raise
+        to fail the call, which then changes nothing).
+        """
+        with self._lock:
+            session = _Session(self, state)
+            try:
+                session.checkout()
+                node = session.node(target)
+                with tracking(session.mark):
+                    raw = invoke(node)
+                value = convert(raw)
+                effect = session.collect()
+                return value, effect
+            finally:
+                session.restore()
+
+    def read(self, state: ObjectState, target: str, use: Callable[[object], Any]) -> Any:
+        """`use(node)` on the state's graph, untracked; `use` must not change anything."""
+        with self._lock:
+            session = _Session(self, state)
+            try:
+                session.checkout()
+                return use(session.node(target))
+            finally:
+                session.restore()
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, dict | list | set):
+        return copy.deepcopy(value)
+    return value
+
+
+class _Graph:
+    """Edits to the `_graph` table during one call: owners and incoming reference counts."""
+
+    def __init__(self, state: ObjectState) -> None:
+        self.state = state
+        self.entries: dict[str, Record | None] = {}
+
+    def entry(self, oid: str) -> Record | None:
+        if oid not in self.entries:
+            found = self.state.get(GRAPH, oid)
+            self.entries[oid] = (
+                None if found is None else {"owner": found["owner"], "in": dict(found["in"])}
+            )
+        return self.entries[oid]
+
+    def create(self, oid: str, owner: str) -> None:
+        self.entries[oid] = {"owner": owner, "in": {}}
+
+    def delete(self, oid: str) -> None:
+        self.entries[oid] = None
+
+    def owner(self, oid: str) -> str | None:
+        found = self.entry(oid)
+        return None if found is None else found["owner"]
+
+    def add_in(self, target: str, source: str, count: int) -> None:
+        found = self.entry(target)
+        if found is not None:
+            found["in"][source] = found["in"].get(source, 0) + count
+
+    def remove_in(self, target: str, source: str, count: int) -> bool:
+        """Drop references; True when `source` owned `target` and no longer holds it."""
+        found = self.entry(target)
+        if found is None:
+            return False
+        left = found["in"].get(source, 0) - count
+        if left > 0:
+            found["in"][source] = left
+            return False
+        found["in"].pop(source, None)
+        return bool(found["owner"] == source)
+
+    def reaches_root(self, start: str, avoid: set[str]) -> bool:
+        current: str | None = start
+        steps = 0
+        while current is not None and current != ROOT:
+            if current in avoid or self.entry(current) is None or steps > 100_000:
+                return False
+            current = self.owner(current)
+            steps += 1
+        return current == ROOT
+
+    def stage(self) -> None:
+        for oid, found in self.entries.items():
+            old = self.state.get(GRAPH, oid)
+            if found is None:
+                if old is not None:
+                    self.state.discard(GRAPH, oid)
+            elif old is None or not same_json(old, found):
+                self.state.insert(GRAPH, oid, found)
+
+
+class _Session:
+    """One call on one state view: checkout, marks, collection, restore."""
+
+    def __init__(self, arena: Arena, state: ObjectState) -> None:
+        self.arena = arena
+        self.state = state
+        self.temp: dict[str, object] = {}
+        self.temp_ids: dict[int, str] = {}
+        self.patched: set[str] = set()
+        self.dirty: dict[int, object] = {}
+        self.volatile_set: set[str] = set()
+        self.allocated: set[str] = set()
+
+    def mark(self, obj: object) -> None:
+        self.dirty[id(obj)] = obj
+
+    def node(self, oid: str) -> object:
+        found = self.temp.get(oid)
+        if found is None:
+            found = self.arena.objects.get(oid)
+        if found is None:
+            raise DomainError(f"no node {oid!r} in the state")
+        return found
+
+    def id_of(self, obj: object) -> str | None:
+        key = id(obj)
+        found = self.temp_ids.get(key)
+        if found is not None:
+            return found
+        found = self.arena.ids.get(key)
+        if found is not None and self.temp.get(found, obj) is obj:
+            return found
+        return None
+
+    def checkout(self) -> None:
+        """Bring the arena to this view: its changed records refilled, its new ones built."""
+        arena = self.arena
+        changes = [
+            (oid, record)
+            for oid, record in self.state.changes_of(OBJECTS)
+            if not isinstance(record, _Deleted)
+        ]
+        for oid, record in changes:
+            base_node = arena.objects.get(oid)
+            if base_node is None or not arena.same_shape(base_node, record):
+                shell = arena.shell(record)
+                self.temp[oid] = shell
+                self.temp_ids[id(shell)] = oid
+        for oid, record in changes:
+            node = self.node(oid)
+            arena.fill(node, record, self.node)
+            if oid in self.temp:
+                excluded = arena.excluded.get(oid, {})
+                if container_kind(node) is None:
+                    vars(node).update({a: _fresh(v) for a, v in excluded.items()})
+            else:
+                self.patched.add(oid)
+        for key, change in self.state.changes_of(VOLATILE):
+            if isinstance(change, _Deleted):
+                continue
+            record = change
+            holder = self.temp.get(record["id"]) or arena.objects.get(record["id"])
+            if holder is not None:
+                vars(holder)[record["attr"]] = arena.codec.decode(record["value"], None)
+                self.volatile_set.add(key)
+
+    def restore(self) -> None:
+        """Undo the checkout and the call on the arena's own nodes; drop the rest."""
+        arena = self.arena
+        touched = set(self.patched)
+        for obj in self.dirty.values():
+            oid = arena.ids.get(id(obj))
+            if oid is not None and arena.objects.get(oid) is obj:
+                touched.add(oid)
+        for oid in sorted(touched):
+            node = arena.objects[oid]
+            arena.fill(node, arena.records[oid], arena.objects.__getitem__)
+            arena.reset_hidden(node, oid)
+        for key in self.volatile_set.union(arena.opaque):
+            record = arena.volatile.get(key)
+            if record is not None:
+                holder = arena.objects[record["id"]]
+                vars(holder)[record["attr"]] = arena.codec.decode(record["value"], None)
+        for oid, attr in arena.resettable:
+            if oid not in touched:
+                vars(arena.objects[oid])[attr] = _fresh(arena.excluded[oid][attr])
+
+    # -- collection --------------------------------------------------------------------------
+
+    def _fresh_id(self, candidate: str) -> str:
+        found = candidate
+        number = 1
+        while found in self.allocated or self.state.get(OBJECTS, found) is not None:
+            number += 1
+            found = f"{candidate}#{number}"
+        self.allocated.add(found)
+        return found
+
+    def collect(self) -> Effect:
+        """Encode the changed nodes and the new nodes they reach; stage the differences."""
+        arena, state = self.arena, self.state
+        start = sorted({oid for obj in self.dirty.values() if (oid := self.id_of(obj))})
+        queue: deque[str] = deque(start)
+        new_nodes: dict[str, object] = {}
+        new_ids: dict[int, str] = {}
+        owners: dict[str, str] = {}
+        encoded: dict[str, Record] = {}
+        volatiles: dict[str, dict[str, Any]] = {}
+
+        def node_of(oid: str) -> object:
+            return new_nodes[oid] if oid in new_nodes else self.node(oid)
+
+        while queue:
+            oid = queue.popleft()
+            if oid in encoded:
+                continue
+
+            def ref(child: object, label: str, _from: str = oid) -> str:
+                found = self.id_of(child) or new_ids.get(id(child))
+                if found is None:
+                    found = self._fresh_id(child_id(_from, label))
+                    new_ids[id(child)] = found
+                    new_nodes[found] = child
+                    owners[found] = _from
+                    queue.append(found)
+                return found
+
+            record, volatile, excluded = arena.encode_node(node_of(oid), oid, ref)
+            encoded[oid] = record
+            volatiles[oid] = volatile
+            if oid in new_nodes and excluded:
+                arena.excluded.setdefault(
+                    oid, {a: copy.deepcopy(v) if is_node(v) else v for a, v in excluded.items()}
+                )
+
+        graph = _Graph(state)
+        for oid, owner in owners.items():
+            graph.create(oid, owner)
+        effect = Effect()
+        orphans: set[str] = set()
+        for oid, record in encoded.items():
+            old = state.get(OBJECTS, oid)
+            if old is not None and same_json(old, record):
+                continue
+            state.insert(OBJECTS, oid, record)
+            effect.changed.append(oid)
+            effect.fields.update(changed_fields(oid, old, record))
+            before, after = refs_of(old), refs_of(record)
+            for target, count in (after - before).items():
+                graph.add_in(target, oid, count)
+            for target, count in (before - after).items():
+                if graph.remove_in(target, oid, count):
+                    orphans.add(target)
+        deleted = self._collect_garbage(orphans, graph) if orphans else set()
+        graph.stage()
+        self._stage_volatile(volatiles, deleted)
+        effect.changed = [oid for oid in effect.changed if oid not in deleted]
+        effect.changed += sorted(deleted)
+        return effect
+
+    def _collect_garbage(self, orphans: set[str], graph: _Graph) -> set[str]:
+        """Re-own orphans still reachable; delete the nodes that are not. Returns deleted ids.
+
+        An orphan is adopted by a referrer whose owner chain reaches the root; what is left
+        is searched with the nodes its members own: the part reachable from outside it
+        lives, the rest is deleted.
+        """
+        unresolved = set(orphans)
+        progress = True
+        while unresolved and progress:
+            progress = False
+            for oid in sorted(unresolved):
+                found = graph.entry(oid)
+                referrers = sorted(found["in"]) if found is not None else []
+                for referrer in referrers:
+                    if graph.reaches_root(referrer, unresolved | {oid}):
+                        found["owner"] = referrer  # type: ignore[index]
+                        unresolved.discard(oid)
+                        progress = True
+                        break
+        if not unresolved:
+            return set()
+        candidates: set[str] = set()
+        stack = list(unresolved)
+        while stack:
+            oid = stack.pop()
+            if oid in candidates:
+                continue
+            candidates.add(oid)
+            for target in refs_of(self.state.get(OBJECTS, oid)):
+                if graph.owner(target) == oid:
+                    stack.append(target)
+        live: dict[str, str] = {}
+        frontier: list[str] = []
+        for oid in sorted(candidates):
+            found = graph.entry(oid)
+            outside = sorted(r for r in (found["in"] if found else {}) if r not in candidates)
+            if outside:
+                live[oid] = outside[0]
+                frontier.append(oid)
+        while frontier:
+            oid = frontier.pop()
+            for target in sorted(refs_of(self.state.get(OBJECTS, oid))):
+                if target in candidates and target not in live:
+                    live[target] = oid
+                    frontier.append(target)
+        for oid, owner in live.items():
+            found = graph.entry(oid)
+            if found is not None:
+                found["owner"] = owner
+        dead = candidates - set(live)
+        for oid in sorted(dead):
+            for target, count in refs_of(self.state.get(OBJECTS, oid)).items():
+                if target not in dead:
+                    graph.remove_in(target, oid, count)
+            self.state.discard(OBJECTS, oid)
+            graph.delete(oid)
+        return dead
+
+    def _stage_volatile(self, volatiles: dict[str, dict[str, Any]], deleted: set[str]) -> None:
+        arena, state = self.arena, self.state
+        wanted: dict[str, Record] = {}
+        for oid, values in volatiles.items():
+            for attr, value in values.items():
+                wanted[_volatile_key(oid, attr)] = {"id": oid, "attr": attr, "value": value}
+        for key in self.volatile_set.union(arena.opaque):
+            if key in wanted:
+                continue
+            record = state.get(VOLATILE, key)
+            if record is None or record["id"] in deleted:
+                continue
+            if state.get(OBJECTS, record["id"]) is None:
+                continue
+            holder = self.node(record["id"])
+            value = vars(holder).get(record["attr"])
+            encoded = arena.codec.encode(value, None, f"{record['id']}.{record['attr']}")
+            wanted[key] = {**record, "value": encoded}
+        for key, record in wanted.items():
+            if record["id"] in deleted:
+                continue
+            old = state.get(VOLATILE, key)
+            if old is None or not same_json(old, record):
+                state.insert(VOLATILE, key, record)
+        for oid in deleted:
+            for attr in arena._volatile_attrs(oid):
+                state.discard(VOLATILE, _volatile_key(oid, attr))
+
+
+def changed_fields(oid: str, old: Record | None, new: Record | None) -> Iterator[str]:
+    """`Class.attr` for each attribute of an object that differs; the id of a container."""
+    if new is None or "$object" not in new:
+        yield oid
+        return
+    owner = str(new["$object"]).rpartition(":")[2]
+    for name in set(new) | set(old or {}):
+        if name == "$object":
+            continue
+        if old is None or name not in old or name not in new or not same_json(old[name], new[name]):
+            yield f"{owner}.{name}"
