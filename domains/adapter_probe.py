@@ -15,8 +15,10 @@ a fresh fork, so the base never changes.
 
 from __future__ import annotations
 
+import copy
 import random
 import re
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -269,8 +271,37 @@ def probe_tool(
     return found
 
 
+_CACHE: OrderedDict[tuple[Any, ...], _Binding] = OrderedDict()
+_CACHE_SIZE: Final = 32
+
+
 def probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int = 0) -> _Binding:
-    """Access of unmarked tools, the API graph and state warnings, from calls on forks."""
+    """Access of unmarked tools, the API graph and state warnings, from calls on forks.
+
+    Probing is seeded, so the same classes, options and data give the same answer: it is
+    remembered for the last few of them (tests and workers load the same domain often).
+    """
+    key = (
+        domain.name,
+        tuple(
+            (part.cls, part.target, part.prefix, part.options.model_dump_json())
+            for part in domain._parts
+        ),
+        env.fingerprint(),
+        infer,
+        seed,
+    )
+    found = _CACHE.get(key)
+    if found is None:
+        found = _probe(domain, env, infer=infer, seed=seed)
+        _CACHE[key] = found
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return copy.deepcopy(found)
+
+
+def _probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int) -> _Binding:
     from domains.adapter import _Binding
 
     rng = random.Random(seed)

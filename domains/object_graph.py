@@ -158,30 +158,25 @@ class Arena:
 
     @classmethod
     def load(cls, root: object, codec: ValueCodec, roles: Roles) -> tuple[Arena, Tables]:
-        """The arena and the tables of `root`'s graph (read breadth-first, in attribute order)."""
-        arena = cls(codec, roles)
-        originals: dict[str, object] = {ROOT: root}
-        ids: dict[int, str] = {id(root): ROOT}
-        graph: dict[str, Record] = {ROOT: {"owner": None, "in": {}}}
-        records: dict[str, Record] = {}
-        queue: deque[str] = deque([ROOT])
+        """The arena and the tables of `root`'s graph.
 
-        while queue:
-            oid = queue.popleft()
-            node = originals[oid]
+        A node's id is the path that first reaches it depth-first in attribute and key
+        order (`root.children['d0']` rather than a pointer `cwd` to it), the same path by
+        which a call names a node it creates there.
+        """
+        arena = cls(codec, roles)
+        originals = arena._depth_first(root)
+        ids = {id(node): oid for oid, node in originals.items()}
+        graph: dict[str, Record] = {oid: {"owner": None, "in": {}} for oid in originals}
+        records: dict[str, Record] = {}
+        for oid, node in originals.items():
 
             def ref(child: object, label: str, _from: str = oid) -> str:
-                found = ids.get(id(child))
-                if found is None:
-                    found = child_id(_from, label)
-                    while found in originals:
-                        found += "#"
-                    ids[id(child)] = found
-                    originals[found] = child
-                    graph[found] = {"owner": _from, "in": {}}
-                    queue.append(found)
-                incoming = graph[found]["in"]
-                incoming[_from] = incoming.get(_from, 0) + 1
+                found = ids[id(child)]
+                entry = graph[found]
+                if entry["owner"] is None and found != ROOT:
+                    entry["owner"] = _from
+                entry["in"][_from] = entry["in"].get(_from, 0) + 1
                 return found
 
             record, volatile, excluded = arena.encode_node(node, oid, ref)
@@ -204,6 +199,37 @@ class Arena:
         tables: Tables = {OBJECTS: records, GRAPH: graph, VOLATILE: dict(arena.volatile)}
         arena._check_round_trip()
         return arena, tables
+
+    def _depth_first(self, root: object) -> dict[str, object]:
+        """Every node reachable from `root`, by id, in depth-first pre-order."""
+        originals: dict[str, object] = {ROOT: root}
+        seen: set[int] = {id(root)}
+        stack = [iter(self._children(root, ROOT))]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                continue
+            child, label, parent = step
+            if id(child) in seen:
+                continue
+            seen.add(id(child))
+            oid = child_id(parent, label)
+            while oid in originals:
+                oid += "#"
+            originals[oid] = child
+            stack.append(iter(self._children(child, oid)))
+        return originals
+
+    def _children(self, node: object, oid: str) -> list[tuple[object, str, str]]:
+        found: list[tuple[object, str, str]] = []
+
+        def ref(child: object, label: str) -> str:
+            found.append((child, label, oid))
+            return "?"
+
+        self.encode_node(node, oid, ref)
+        return found
 
     def attach(self, base: BaseData) -> None:
         """The base data the arena's records live in (set once the state is built)."""
