@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from domains.environment import Environment
+from domains.environment import Environment, ToolResult, render_output
 from domains.object_graph import ROOT, changed_fields
 from domains.object_state import ObjectState
 
@@ -42,6 +42,28 @@ def words(name: str) -> frozenset[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
     found = (word.rstrip("s") if len(word) > 3 else word for word in _WORD.findall(spaced))
     return frozenset(word for word in found if word not in _GENERIC_WORDS)
+
+
+def quiet_call(env: Environment, name: str, arguments: Mapping[str, Any]) -> ToolResult:
+    """`env.call` without logging a crash: probes try arguments that are meant to fail."""
+    found = env.domain.tools.get(name)
+    if found is None:
+        return ToolResult(name, dict(arguments), False, f"unknown tool {name!r}")
+    try:
+        parsed = found.args_model.model_validate(dict(arguments))
+        with env.state.transaction():
+            value = found.fn(env.state, parsed)
+    except Exception as exc:
+        return ToolResult(name, dict(arguments), False, f"{type(exc).__name__}: {exc}")
+    return ToolResult(
+        name,
+        dict(arguments),
+        True,
+        render_output(value),
+        value,
+        found.writes,
+        env.state.last_transaction_changed,
+    )
 
 
 def kind_of(value: Any) -> str | None:
@@ -78,8 +100,8 @@ class ValuePool:
             self._seen.add(key)
             self.entries.append((name_words, value))
 
-    def ranked(self, param: str, kind: str | None) -> list[list[Any]]:
-        """Values of the right type, best-matching names first, grouped by match."""
+    def ranked(self, param: str, kind: str | None) -> list[tuple[float, list[Any]]]:
+        """Values of the right type grouped by how well their names match, best first."""
         wanted = words(param)
         groups: dict[float, list[Any]] = {}
         for name_words, value in self.entries:
@@ -88,7 +110,7 @@ class ValuePool:
             shared = len(wanted & name_words)
             score = shared / len(wanted | name_words) if shared else 0.0
             groups.setdefault(score, []).append(value)
-        return [groups[score] for score in sorted(groups, reverse=True)]
+        return [(score, groups[score]) for score in sorted(groups, reverse=True)]
 
 
 def state_pool(env: Environment) -> ValuePool:
@@ -221,14 +243,15 @@ def _draw_one(
         return _NOTHING if item is _NOTHING else [item]
     if kind == "object" or (kind is None and "properties" in spec):
         return _NOTHING
-    for source in (fed, pool):
-        if source is None:
-            continue
-        groups = source.ranked(name, kind)
-        matched = [group for group in groups[:2] if group]
-        if matched and (source is fed or rng.random() < 0.8):
-            group = matched[0] if rng.random() < 0.75 or len(matched) == 1 else matched[1]
-            return rng.choice(group)
+    choices = [
+        (groups[0][0] + (0.01 if source is fed else 0.0), groups)
+        for source in (fed, pool)
+        if source is not None and (groups := source.ranked(name, kind))
+    ]
+    if choices and rng.random() < 0.9:
+        _, groups = max(choices, key=lambda choice: choice[0])
+        group = groups[0][1] if rng.random() < 0.75 or len(groups) == 1 else groups[1][1]
+        return rng.choice(group)
     if kind in ("string", "integer", "number"):
         return fresh_value(name, kind, rng)
     return _NOTHING
@@ -260,7 +283,7 @@ def probe_tool(
         if arguments is None:
             break
         fork = env.fork()
-        result = fork.call(name, arguments)
+        result = quiet_call(fork, name, arguments)
         if result.ok:
             fields = frozenset(
                 f for c in fork.diff() for f in changed_fields(c.key, c.before, c.after)
@@ -314,6 +337,8 @@ def _probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int) -
         if spec.declared is not None or not infer:
             continue
         calls = probes[name]
+        if calls and not any(call.changed for call in calls):
+            calls = [*calls, *_with_new_values(env, name, calls[0], rng)]
         if any(call.changed for call in calls):
             binding.access[name] = True
             binding.evidence[name] = "write: a probe call changed the state"
@@ -335,6 +360,24 @@ def _probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int) -
     return binding
 
 
+def _with_new_values(env: Environment, name: str, call: Probe, rng: random.Random) -> list[Probe]:
+    """A successful call again with one argument at a time given a new value: a write that
+    was asked to write what the state already held shows itself."""
+    found: list[Probe] = []
+    for key, value in call.arguments.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            continue
+        kind = "string" if isinstance(value, str) else "number"
+        fork = env.fork()
+        result = quiet_call(fork, name, {**call.arguments, key: fresh_value(key, kind, rng)})
+        if result.ok:
+            fields = frozenset(
+                f for c in fork.diff() for f in changed_fields(c.key, c.before, c.after)
+            )
+            found.append(Probe(call.arguments, result.changed, fields, result.value))
+    return found
+
+
 def _after_writes(
     env: Environment,
     schemas: Mapping[str, Mapping[str, Any]],
@@ -349,7 +392,7 @@ def _after_writes(
     for target in [name for name, found in probes.items() if not found]:
         for source, first in writers:
             ready = env.fork()
-            if not ready.call(source, first.arguments).ok:
+            if not quiet_call(ready, source, first.arguments).ok:
                 continue
             fed = output_pool(first.output)
             for key, value in first.arguments.items():
@@ -359,7 +402,7 @@ def _after_writes(
                 found = _fed_probe(ready, schemas[target], target, pool, fed, rng)
             if found:
                 probes[target] = found
-                if not env.fork().call(target, found[0].arguments).ok:
+                if not quiet_call(env.fork(), target, found[0].arguments).ok:
                     edges.append((source, target))
                 break
     return edges
@@ -378,7 +421,7 @@ def _fed_probe(
         if arguments is None:
             return []
         fork = env.fork()
-        result = fork.call(name, arguments)
+        result = quiet_call(fork, name, arguments)
         if result.ok:
             fields = frozenset(
                 f for c in fork.diff() for f in changed_fields(c.key, c.before, c.after)
@@ -403,7 +446,7 @@ def _edges(
             continue
         first = calls[0]
         after = env.fork()
-        if not after.call(source, first.arguments).ok:
+        if not quiet_call(after, source, first.arguments).ok:
             continue
         fed = output_pool(first.output)
         revealed = {(type(v).__name__, v) for _, v in fed.entries if telling(v)}
@@ -429,7 +472,7 @@ def _edges(
                 }
                 if not used & revealed:
                     continue
-                if after.fork().call(target, arguments).ok:
+                if quiet_call(after.fork(), target, arguments).ok:
                     yield source, target
                     break
 
@@ -455,7 +498,7 @@ def _free_parameters(
         if key in free or not isinstance(value, str | int) or isinstance(value, bool):
             continue
         fresh = f"{key}_{rng.randrange(1000, 9999)}" if isinstance(value, str) else 7919
-        if env.fork().call(name, {**calls[0].arguments, key: fresh}).ok:
+        if quiet_call(env.fork(), name, {**calls[0].arguments, key: fresh}).ok:
             free.add(key)
     return free
 

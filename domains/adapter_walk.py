@@ -16,7 +16,15 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from domains.adapter_probe import ValuePool, draw_arguments, output_pool, state_pool, telling, words
+from domains.adapter_probe import (
+    ValuePool,
+    draw_arguments,
+    output_pool,
+    quiet_call,
+    state_pool,
+    telling,
+    words,
+)
 from domains.base import Action, Ending, Task, TaskPattern
 from domains.environment import Environment
 from domains.task_draft import PERSONAS, runs_cleanly
@@ -117,7 +125,7 @@ class WalkPattern(TaskPattern):
             action = Action(name=name, kwargs=arguments)
             if action in done:
                 continue
-            result = fork.call(name, arguments)
+            result = quiet_call(fork, name, arguments)
             if result.ok and (result.changed or not must_change):
                 output_pool(result.value, fed)
                 for key, value in arguments.items():

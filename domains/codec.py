@@ -255,8 +255,9 @@ def _decode_builtin(data: dict[str, Any]) -> Any:
 def view(value: Any, *, public: bool = True, depth: int = _VIEW_DEPTH) -> Any:
     """Readable JSON data for any value; never fails (unknown things become their `str`).
 
-    Objects show their attributes (public ones only when `public`); an object met again (a
-    parent link, a pointer into a tree) shows as a short label instead of repeating.
+    An object whose class defines `__str__` shows as that text; other objects show their
+    attributes (public ones only when `public`); an object met again (a parent link, a
+    pointer into a tree) shows as a short label instead of repeating.
     """
     return _view(value, public, depth, set())
 
@@ -291,6 +292,8 @@ def _view(value: Any, public: bool, depth: int, seen: set[int]) -> Any:
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
     if isinstance(value, list | tuple | deque):
         return [_view(item, public, depth - 1, seen) for item in value]
+    if type(value).__str__ is not object.__str__:
+        return str(value)  # the class says how it reads (a number type, a path, ...)
     attributes = _attributes(value)
     if attributes is not None:
         return {
