@@ -200,6 +200,18 @@ class Arena:
         arena._check_round_trip()
         return arena, tables
 
+    @classmethod
+    def records_of(cls, root: object, codec: ValueCodec, roles: Roles) -> dict[str, Record]:
+        """The `objects` records of `root`'s graph alone: what `load` stores, without the
+        arena (for hashing an instance the slow way)."""
+        encoder = cls(codec, roles)
+        originals = encoder._depth_first(root)
+        ids = {id(node): oid for oid, node in originals.items()}
+        return {
+            oid: encoder.encode_node(node, oid, lambda child, _: ids[id(child)])[0]
+            for oid, node in originals.items()
+        }
+
     def _depth_first(self, root: object) -> dict[str, object]:
         """Every node reachable from `root`, by id, in depth-first pre-order."""
         originals: dict[str, object] = {ROOT: root}
