@@ -35,15 +35,21 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Final, Literal, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import structlog
-from pydantic import Field
 
+from domains.adapter_parts import (
+    ArgumentMode,
+    ClassDomainOptions,
+    Part,
+    default_is_error,
+    instantiate,
+    loader_function,
+)
 from domains.adapter_tools import (
     Method,
     args_model,
-    declared_access,
     parse_docstring,
     public_methods,
     reads,
@@ -54,17 +60,21 @@ from domains.clock import frozen, replacements
 from domains.codec import Codec, ValueCodec, view
 from domains.environment import Environment
 from domains.object_graph import ROOT, Arena, Roles
-from domains.object_state import OBJECTS, ObjectState
+from domains.object_state import ObjectState
 from domains.state import BaseData, State, Tables
 from domains.tools import Tool, ToolArgs
 from runtime.errors import DomainError, ToolError
 
 __all__ = [
     "AdaptedDomain",
+    "ArgumentMode",
     "ClassDomain",
     "ClassDomainOptions",
     "Codec",
+    "Part",
     "default_is_error",
+    "instantiate",
+    "loader_function",
     "reads",
     "writes",
 ]
@@ -80,87 +90,6 @@ DEFAULT_POLICY: Final = (
     "- Look up what you need before you change anything; never invent identifiers.\n"
     "- Before a change, list what you will do and get the user's explicit yes.\n"
 )
-ArgumentMode = Literal["strict", "lenient"]
-
-
-def default_is_error(value: Any) -> bool:
-    """The in-band error convention: a mapping with a non-empty `"error"` entry."""
-    return isinstance(value, Mapping) and bool(value.get("error"))
-
-
-class ClassDomainOptions(DomainOptions):
-    """How a class domain builds its instance and treats its calls and state."""
-
-    init: dict[str, Any] = Field(
-        default_factory=dict, description="keyword arguments of the class's constructor"
-    )
-    loader: str | None = Field(
-        default=None, description="name of a classmethod or staticmethod that builds the instance"
-    )
-    args: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of `loader`")
-    arguments: ArgumentMode | None = Field(
-        default=None,
-        description="strict: exact JSON types (default); lenient: as the class's code "
-        "tolerates them ('3' for an int)",
-    )
-    exclude: list[str] = Field(
-        default_factory=list,
-        description="attributes ('name' or 'Class.name') that are not state: reset after "
-        "every call",
-    )
-    volatile: list[str] = Field(
-        default_factory=list,
-        description="attributes kept from call to call but left out of the fingerprint",
-    )
-    clock: dt.datetime | None = Field(
-        default=None, description="freeze datetime.now() and time.time() at this moment"
-    )
-    reads: list[str] = Field(default_factory=list, description="methods declared read-only")
-    writes: list[str] = Field(default_factory=list, description="methods declared writes")
-    infer_access: bool = Field(
-        default=True, description="probe unmarked methods to tell reads from writes"
-    )
-
-
-@dataclass
-class Part:
-    """One class of an adapted domain: its instance's node id and how it is configured."""
-
-    cls: type
-    target: str
-    options: ClassDomainOptions
-    prefix: str = ""
-    loader: str | None = None
-    arguments: ArgumentMode | None = None
-    is_error: Callable[[Any], bool] | None = None
-    codecs: tuple[Codec, ...] = ()
-    exclude: tuple[str, ...] = ()
-    volatile: tuple[str, ...] = ()
-
-    def hook(self, name: str, default: Any = None) -> Any:
-        return getattr(self.cls, name, default)
-
-    def argument_mode(self) -> ArgumentMode:
-        mode = self.options.arguments or self.arguments or self.hook("__arguments__") or "strict"
-        if mode not in ("strict", "lenient"):
-            raise DomainError(f"{self.cls.__name__}: arguments {mode!r} is not strict or lenient")
-        return "lenient" if mode == "lenient" else "strict"
-
-    def error_check(self) -> Callable[[Any], bool] | None:
-        if self.is_error is not None:
-            return self.is_error
-        found = inspect.getattr_static(self.cls, "__is_error__", default_is_error)
-        if found is None:
-            return None
-        return found.__func__ if isinstance(found, staticmethod | classmethod) else found
-
-    def access(self, method_name: str, method: Method) -> bool | None:
-        """Declared writes (True), reads (False), or None to infer."""
-        if method_name in self.options.writes or method_name in self.hook("__writes__", ()):
-            return True
-        if method_name in self.options.reads or method_name in self.hook("__reads__", ()):
-            return False
-        return declared_access(method)
 
 
 @dataclass
@@ -202,6 +131,7 @@ class AdaptedDomain(Domain):
         self._clock: dict[int, Any] | None = None
         self._modules: list[types.ModuleType] = []
         self._patterns: tuple[TaskPattern, ...] | None = None
+        self._warned: set[str] = set()
 
     # -- the domain interface -------------------------------------------------------------
 
@@ -395,6 +325,14 @@ class AdaptedDomain(Domain):
                 return view(value, public=False, depth=12)
 
             value, effect = state.arena.call(state, target, invoke, convert)
+            if effect.changed and not write and not declared_read and where not in self._warned:
+                self._warned.add(where)
+                _log.warning(
+                    "tool.inferred_read_wrote",
+                    tool=where,
+                    changed=effect.changed[:5],
+                    hint="probing found it a read; declare it in the domain's `writes`",
+                )
             if effect.changed and declared_read:
                 raise DomainError(
                     f"{where} is marked @reads but changed {', '.join(effect.changed)}"
@@ -503,61 +441,6 @@ class ClassDomain(AdaptedDomain):
         return instantiate(parts[0], self.name)
 
 
-def instantiate(part: Part, domain_name: str) -> object:
-    """An instance of the part's class, built as its options say."""
-    options, cls = part.options, part.cls
-    if options.args and options.loader is None and part.loader is None:
-        raise DomainError(f"domain {domain_name!r} option 'args': needs a 'loader'")
-    loader = options.loader or part.loader
-    factory: Callable[..., object] = cls
-    kwargs, option = options.init, "init"
-    if loader is not None:
-        if options.init:
-            raise DomainError(
-                f"domain {domain_name!r} option 'init': this domain is built by loader "
-                f"{loader!r}; give the loader's arguments as 'args'"
-            )
-        factory = loader_function(cls, loader, domain_name)
-        kwargs, option = options.args, "args"
-    try:
-        inspect.signature(factory).bind(**kwargs)
-    except TypeError as exc:
-        raise DomainError(f"domain {domain_name!r} option {option!r}: {exc}") from exc
-    try:
-        instance = factory(**kwargs)
-    except Exception as exc:
-        raise DomainError(
-            f"domain {domain_name!r}: building the instance failed: {type(exc).__name__}: {exc}"
-        ) from exc
-    if not isinstance(instance, cls):
-        raise DomainError(
-            f"domain {domain_name!r}: loader {loader!r} returned a {type(instance).__name__}, "
-            f"not a {cls.__name__}"
-        )
-    try:
-        vars(instance)
-    except TypeError as exc:
-        raise DomainError(f"domain {domain_name!r}: instances have no attribute dict") from exc
-    return instance
-
-
-def loader_function(cls: type, loader: str, domain_name: str) -> Callable[..., object]:
-    member = inspect.getattr_static(cls, loader, None)
-    if not isinstance(member, classmethod | staticmethod):
-        known = dict.fromkeys(
-            key
-            for klass in cls.__mro__
-            for key, value in vars(klass).items()
-            if isinstance(value, classmethod | staticmethod) and not key.startswith("_")
-        )
-        raise DomainError(
-            f"domain {domain_name!r} option 'loader': {loader!r} is not a classmethod or "
-            f"staticmethod of {cls.__name__} (loaders: {', '.join(known) or 'none'})"
-        )
-    function: Callable[..., object] = getattr(cls, loader)
-    return function
-
-
 def _message(error: BaseException) -> str:
     """The exception's message: its one argument as text (KeyError adds no quotes), or its type."""
     if len(error.args) == 1:
@@ -600,6 +483,3 @@ def _mentions(value: Any, subject_id: str) -> bool:
             for item in value.values()
         )
     return False
-
-
-__all__ += ["OBJECTS", "Part", "instantiate"]

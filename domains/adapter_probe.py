@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from domains.environment import Environment, ToolResult, render_output
-from domains.object_graph import ROOT, changed_fields
+from domains.object_calls import changed_fields
+from domains.object_graph import ROOT
 from domains.object_state import ObjectState
 
 if TYPE_CHECKING:

@@ -292,7 +292,8 @@ def _view(value: Any, public: bool, depth: int, seen: set[int]) -> Any:
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
     if isinstance(value, list | tuple | deque):
         return [_view(item, public, depth - 1, seen) for item in value]
-    if type(value).__str__ is not object.__str__:
+    custom_str: object = type(value).__str__
+    if custom_str is not object.__str__:
         return str(value)  # the class says how it reads (a number type, a path, ...)
     attributes = _attributes(value)
     if attributes is not None:

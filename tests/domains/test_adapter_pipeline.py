@@ -148,3 +148,24 @@ async def test_a_missing_ingredient_is_the_failure_reason_not_malformed_json(
     assert summary.counts["propose"] == {"rejected": 2}
     reasons = [attempt["checks"][0]["reasons"][0] for attempt in attempts]
     assert all(reason.startswith("no_task: no 'act' task pattern fits") for reason in reasons)
+
+
+def test_a_write_whose_only_argument_is_the_users_id_is_confirmed_by_its_words() -> None:
+    from agents.trajectory_policy import lists_write
+    from agents.transcript import ToolCall
+
+    login = ToolCall(id="c1", name="message_login", arguments={"user_id": "USR003"})
+    listing = 'To confirm, I will message login (user_id: "USR003"). Shall I proceed?'
+    assert lists_write(listing, login, ("message", "login"))
+    assert not lists_write("Shall I proceed?", login, ("message", "login"))
+
+
+def test_a_short_tool_name_is_its_own_confirmation_word() -> None:
+    domain, _ = _sampler(Shop)
+    assert domain.write_words("add_item") == ("item",)
+
+    class Files:
+        def rm(self, name: str) -> None:
+            """Remove."""
+
+    assert ClassDomain(Files).write_words("rm") == ("rm",)
