@@ -191,7 +191,12 @@ class AdaptedDomain(Domain):
         return tables
 
     def environment(self, options: Mapping[str, Any] | None = None) -> Environment:
-        """Build the instance(s), the arena and the base state; probe unmarked methods."""
+        """Build the instance(s), the arena and the base state; probe unmarked methods.
+
+        The domain takes the options of its latest environment (its tools' argument modes,
+        their read/write flags and the inferred graph follow them): load one environment
+        per domain object, as a playbook does.
+        """
         parsed = self._options(self.parse_options(options or {}))
         infer = bool(getattr(parsed, "infer_access", True))
         arena, tables = self._load(parsed)

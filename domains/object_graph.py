@@ -284,6 +284,11 @@ class Arena:
             return lambda child, _: ref(child, label)
 
         kind = container_kind(node)
+        if kind is None and isinstance(node, dict | list | set | deque):
+            raise DomainError(
+                f"state node {oid!r} is a {type(node).__name__}, a container subclass the "
+                "state cannot rebuild: give the domain a Codec for it"
+            )
         if kind is None:
             cls = original_class(node)
             record: Record = {"$object": codec.classes.path(cls)}
