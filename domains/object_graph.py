@@ -374,7 +374,10 @@ class Arena:
         return kind == ("set" if "$set" in record else "list")
 
     def fill(self, node: object, record: Record, resolve: Callable[[str], object]) -> None:
-        """Make `node` hold `record` in place, keeping its excluded and volatile attributes."""
+        """Make `node` hold `record` in place, keeping its excluded and volatile attributes.
+
+        Runs outside `tracking`, so the write barriers it passes through mark nothing.
+        """
         decode = self.codec.decode
         if "$object" in record:
             attributes = vars(node)
@@ -389,23 +392,23 @@ class Arena:
                 if name != "$object":
                     attributes[name] = decode(value, resolve)
             attributes.update(kept)
-        elif "$dict" in record:
+        elif "$dict" in record:  # through the node's own methods: an OrderedDict keeps order
             assert isinstance(node, dict)
-            dict.clear(node)
+            node.clear()
             for key, value in record["$dict"]:
-                dict.__setitem__(node, decode(key, resolve), decode(value, resolve))
+                node[decode(key, resolve)] = decode(value, resolve)
         elif "$set" in record:
             assert isinstance(node, set)
-            set.clear(node)
-            set.update(node, (decode(item, resolve) for item in record["$set"]))
+            node.clear()
+            node.update(decode(item, resolve) for item in record["$set"])
         elif "$deque" in record:
             assert isinstance(node, deque)
-            deque.clear(node)
-            deque.extend(node, (decode(item, resolve) for item in record["$deque"]))
+            node.clear()
+            node.extend(decode(item, resolve) for item in record["$deque"])
         else:
             assert isinstance(node, list)
-            list.clear(node)
-            list.extend(node, (decode(item, resolve) for item in record["$list"]))
+            node.clear()
+            node.extend(decode(item, resolve) for item in record["$list"])
 
     def reset_hidden(self, node: object, oid: str) -> None:
         """Excluded attributes back to what they held when the node entered the graph, and

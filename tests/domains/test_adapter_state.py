@@ -5,6 +5,7 @@ stay out of the fingerprint; a call costs what it touches."""
 from __future__ import annotations
 
 import random
+from collections import Counter, OrderedDict, defaultdict, deque
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -442,3 +443,101 @@ def test_a_fork_after_calls_hashes_like_the_class_run_directly(
     _, tables = Arena.load(direct, ValueCodec(), Roles())
     assert env.fingerprint() == full_hash({"objects": tables["objects"]})
     assert env.fingerprint() == full_hash(env.snapshot())
+
+
+# -- every way of changing a container is seen ----------------------------------------------------
+
+
+class Containers:
+    """Each container kind the state holds, and methods changing them every which way."""
+
+    def __init__(self) -> None:
+        self.d: dict[str, int] = {"a": 1}
+        self.lst: list[int] = [3, 1, 2]
+        self.s: set[int] = {1}
+        self.dd: defaultdict[str, list[int]] = defaultdict(list)
+        self.counts: Counter[str] = Counter(a=1)
+        self.od: OrderedDict[str, int] = OrderedDict(x=1, y=2)
+        self.q: deque[int] = deque([1, 2], maxlen=3)
+
+    def mutate(self, how: str) -> None:
+        """Change one container in one way."""
+        actions = {
+            "setdefault": lambda: self.d.setdefault("b", 2),
+            "pop": lambda: self.d.pop("a"),
+            "update": lambda: self.d.update(c=3),
+            "ior": lambda: self.d.__ior__({"e": 5}),
+            "sort": lambda: self.lst.sort(),
+            "iadd": lambda: self.lst.__iadd__([9]),
+            "slice": lambda: self.lst.__setitem__(slice(0, 2), [7]),
+            "set_update": lambda: self.s.update({2, 3}),
+            "set_isub": lambda: self.s.__isub__({1}),
+            "missing": lambda: self.dd["k"].append(1),
+            "counter": lambda: self.counts.update("ab"),
+            "move_to_end": lambda: self.od.move_to_end("x"),
+            "deque": lambda: self.q.extend([3, 4]),
+        }
+        actions[how]()
+
+
+HOWS = [
+    "setdefault",
+    "pop",
+    "update",
+    "ior",
+    "sort",
+    "iadd",
+    "slice",
+    "set_update",
+    "set_isub",
+    "missing",
+    "counter",
+    "move_to_end",
+    "deque",
+]
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_a_change_through_any_container_method_is_seen(how: str) -> None:
+    domain = ClassDomain(Containers)
+    env = domain.environment({}).fork()
+    before = env.fingerprint()
+    assert env.call("mutate", {"how": how}).changed
+    direct = Containers()
+    direct.mutate(how)
+    _, tables = Arena.load(direct, ValueCodec(), Roles())
+    assert env.fingerprint() == full_hash({"objects": tables["objects"]}) != before
+
+
+def test_container_kinds_come_back_as_they_were() -> None:
+    domain = ClassDomain(Containers)
+    env = domain.environment({}).fork()
+    env.call("mutate", {"how": "missing"})
+    kinds = domain.read(
+        env, lambda c: [type(c.dd).__mro__[1], type(c.counts).__mro__[1], c.q.maxlen]
+    )
+    assert kinds == [defaultdict, Counter, 3]
+    assert domain.read(env, lambda c: (dict(c.dd), c.dd["new"])) == ({"k": [1]}, [])
+
+
+class Cached:
+    """An attribute declared excluded: not state, reset after every call."""
+
+    __exclude__ = ("scratch",)
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.scratch: list[int] = []
+
+    def add(self, amount: int) -> int:
+        """Add, noting the amount in the scratch list."""
+        self.scratch.append(amount)
+        self.total += amount
+        return len(self.scratch)
+
+
+def test_an_excluded_attribute_is_not_state_and_is_reset_after_every_call() -> None:
+    env = ClassDomain(Cached).environment({}).fork()
+    assert "scratch" not in env.state.get("objects", "self")  # type: ignore[operator]
+    assert env.call("add", {"amount": 2}).value == 1
+    assert env.call("add", {"amount": 3}).value == 1
