@@ -327,7 +327,7 @@ class AdaptedDomain(Domain):
                 if is_error is not None and is_error(value):
                     detail = value.get("error") if isinstance(value, Mapping) else value
                     raise ToolError(str(view(detail)))
-                return view(value, public=False, depth=12)
+                return view(value, depth=12)
 
             value, effect = state.arena.call(state, target, invoke, convert)
             if effect.changed and not write and not declared_read and where not in self._warned:

@@ -256,8 +256,9 @@ def view(value: Any, *, public: bool = True, depth: int = _VIEW_DEPTH) -> Any:
     """Readable JSON data for any value; never fails (unknown things become their `str`).
 
     An object whose class defines `__str__` shows as that text; other objects show their
-    attributes (public ones only when `public`); an object met again (a parent link, a
-    pointer into a tree) shows as a short label instead of repeating.
+    attributes (public ones only when `public`: dict keys are data and always shown); a
+    container or object met before (a parent link, a pointer into a tree shown already)
+    shows as a short label.
     """
     return _view(value, public, depth, set())
 
@@ -278,15 +279,11 @@ def _view(value: Any, public: bool, depth: int, seen: set[int]) -> Any:
         return _label(value)
     if id(value) in seen:
         return _label(value)
-    seen = seen | {id(value)}
+    seen.add(id(value))
     if isinstance(value, BaseModel):
         return _view(value.model_dump(), public, depth - 1, seen)
     if isinstance(value, Mapping):
-        return {
-            _key_text(key): _view(item, public, depth - 1, seen)
-            for key, item in value.items()
-            if not (public and isinstance(key, str) and key.startswith("_"))
-        }
+        return {_key_text(key): _view(item, public, depth - 1, seen) for key, item in value.items()}
     if isinstance(value, set | frozenset):
         items = [_view(item, public, depth - 1, seen) for item in value]
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
@@ -334,7 +331,7 @@ def _label(value: Any) -> str:
     kind = getattr(type(value), "_apigen_original", type(value)).__name__
     for attribute in ("name", "id", "title", "path"):
         found = getattr(value, attribute, None)
-        if isinstance(found, str | int) and not isinstance(found, bool):
+        if isinstance(found, str | int) and not isinstance(found, bool) and found != "":
             return f"<{kind} {found}>"
     return f"<{kind}>"
 

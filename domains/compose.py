@@ -67,8 +67,9 @@ class ComposedDomain(AdaptedDomain):
 
     options_model = ComposeOptions
 
-    def __init__(self, name: str = "compose", policy: str | None = None) -> None:
-        super().__init__(name, policy, None)
+    def __init__(self, name: str | None = None, policy: str | None = None) -> None:
+        super().__init__(name or "compose", policy, None)
+        self._named_by_parts = name is None  # then named by its parts' aliases: fs+chat+desk
 
     def _configure(self, options: DomainOptions) -> list[Part]:
         if not isinstance(options, ComposeOptions):
@@ -87,6 +88,8 @@ class ComposedDomain(AdaptedDomain):
             parts.append(Part(found, spec.alias, own, prefix=prefix))
         if options.subjects is not None:
             self._subject_table = options.subjects
+        if self._named_by_parts:
+            self.name = "+".join(part.target for part in parts)  # type: ignore[misc]
         return parts
 
     def _build_root(self, parts: list[Part]) -> object:
