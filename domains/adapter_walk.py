@@ -16,11 +16,11 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from domains.adapter_probe import (
+from domains.adapter_probe import quiet_call
+from domains.adapter_values import (
     ValuePool,
     draw_arguments,
     output_pool,
-    quiet_call,
     state_pool,
     telling,
     words,
