@@ -364,6 +364,9 @@ class AdaptedDomain(Domain):
         )
         codecs = [codec for part in parts for codec in (*part.codecs, *part.hook("__codecs__", ()))]
         arena, tables = Arena.load(root, ValueCodec(codecs), roles)
+        arena.compare_all = any(
+            part.options.compare_all or bool(part.hook("__compare_all__", False)) for part in parts
+        )
         moment = next(
             (
                 part.options.clock or part.hook("__clock__")

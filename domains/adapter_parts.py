@@ -60,6 +60,12 @@ class ClassDomainOptions(DomainOptions):
     infer_access: bool = Field(
         default=True, description="probe unmarked methods to tell reads from writes"
     )
+    compare_all: bool = Field(
+        default=False,
+        description="compare every object after each call instead of trusting the write "
+        "barriers: for classes that change state around them (heapq on a list attribute, "
+        "writes into obj.__dict__); slow: each call costs the whole instance",
+    )
 
 
 @dataclass

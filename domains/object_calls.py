@@ -165,7 +165,7 @@ class Session:
     def restore(self) -> None:
         """Undo the checkout and the call on the arena's own nodes; drop the rest."""
         arena = self.arena
-        touched = set(self.patched)
+        touched = set(arena.objects) if arena.compare_all else set(self.patched)
         for obj in self.dirty.values():
             oid = arena.ids.get(id(obj))
             if oid is not None and arena.objects.get(oid) is obj:
@@ -198,6 +198,9 @@ class Session:
         """Encode the changed nodes and the new nodes they reach; stage the differences."""
         arena, state = self.arena, self.state
         start = sorted({oid for obj in self.dirty.values() if (oid := self.id_of(obj))})
+        if arena.compare_all:
+            live = {oid for oid in arena.objects if state.get(OBJECTS, oid) is not None}
+            start = sorted(live.union(self.temp))
         queue: deque[str] = deque(start)
         new_nodes: dict[str, object] = {}
         new_ids: dict[int, str] = {}

@@ -148,6 +148,9 @@ class Arena:
         self.base: BaseData | None = None
         self._base_hash: int | None = None
         self._lock = threading.RLock()
+        self.compare_all = False
+        """Encode every node after each call instead of trusting the write barriers (for
+        classes that change their state around them); each call then costs the whole graph."""
 
     # -- loading ---------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ stay out of the fingerprint; a call costs what it touches."""
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections import Counter, OrderedDict, defaultdict, deque
 from datetime import date, datetime
@@ -541,3 +542,26 @@ def test_an_excluded_attribute_is_not_state_and_is_reset_after_every_call() -> N
     assert "scratch" not in env.state.get("objects", "self")  # type: ignore[operator]
     assert env.call("add", {"amount": 2}).value == 1
     assert env.call("add", {"amount": 3}).value == 1
+
+
+class Queue:
+    """Changes its list around the write barriers: heapq works on the list directly."""
+
+    def __init__(self) -> None:
+        self.heap: list[int] = [5, 9]
+
+    def push(self, value: int) -> int:
+        """Push onto the heap; its smallest value."""
+        heapq.heappush(self.heap, value)
+        return self.heap[0]
+
+
+def test_compare_all_sees_changes_made_around_the_write_barriers() -> None:
+    domain = ClassDomain(Queue)
+    env = domain.environment({"compare_all": True}).fork()
+    assert env.call("push", {"value": 1}).changed
+    assert domain.read(env, lambda queue: queue.heap) == [1, 9, 5]
+    assert env.call("push", {"value": 7}).value == 1
+    assert domain.read(env, lambda queue: queue.heap) == [1, 7, 5, 9]
+    fresh = domain.environment({"compare_all": True}).fork()
+    assert domain.read(fresh, lambda queue: queue.heap) == [5, 9]
