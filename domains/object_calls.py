@@ -25,6 +25,21 @@ from runtime.errors import DomainError
 if TYPE_CHECKING:
     from domains.object_graph import Arena
 
+_NEW = "\x00new"
+"""Ids of nodes created by the call, until `_name_new_nodes` names them."""
+
+
+def _renamed(value: Any, rename: dict[str, str]) -> Any:
+    """`value` with each `{"$ref": placeholder}` pointing at the node's final id."""
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and len(value) == 1:
+            return {"$ref": rename.get(ref, ref)}
+        return {key: _renamed(item, rename) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, rename) for item in value]
+    return value
+
 
 @dataclass
 class Effect:
@@ -205,8 +220,10 @@ class Session:
         new_nodes: dict[str, object] = {}
         new_ids: dict[int, str] = {}
         owners: dict[str, str] = {}
+        births: dict[str, tuple[str, str]] = {}
         encoded: dict[str, Record] = {}
         volatiles: dict[str, dict[str, Any]] = {}
+        kept: dict[str, dict[str, Any]] = {}
 
         def node_of(oid: str) -> object:
             return new_nodes[oid] if oid in new_nodes else self.node(oid)
@@ -219,7 +236,8 @@ class Session:
             def ref(child: object, label: str, _from: str = oid) -> str:
                 found = self.id_of(child) or new_ids.get(id(child))
                 if found is None:
-                    found = self._fresh_id(child_id(_from, label))
+                    found = f"{_NEW}{len(new_nodes)}"  # named once garbage has freed ids
+                    births[found] = (_from, label)
                     new_ids[id(child)] = found
                     new_nodes[found] = child
                     owners[found] = _from
@@ -230,9 +248,7 @@ class Session:
             encoded[oid] = record
             volatiles[oid] = volatile
             if oid in new_nodes and excluded:
-                arena.excluded.setdefault(
-                    oid, {a: copy.deepcopy(v) if is_node(v) else v for a, v in excluded.items()}
-                )
+                kept[oid] = {a: copy.deepcopy(v) if is_node(v) else v for a, v in excluded.items()}
 
         graph = _Graph(state)
         for oid, owner in owners.items():
@@ -253,11 +269,48 @@ class Session:
                 if graph.remove_in(target, oid, count):
                     orphans.add(target)
         deleted = self._collect_garbage(orphans, graph) if orphans else set()
+        rename = self._name_new_nodes(births, deleted, effect, graph) if births else {}
+        for placeholder, excluded in kept.items():
+            if placeholder in rename:
+                arena.excluded.setdefault(rename[placeholder], excluded)
         graph.stage()
-        self._stage_volatile(volatiles, deleted)
-        effect.changed = [oid for oid in effect.changed if oid not in deleted]
-        effect.changed += sorted(deleted)
+        self._stage_volatile({rename.get(k, k): v for k, v in volatiles.items()}, deleted)
+        effect.changed = [rename.get(oid, oid) for oid in effect.changed if oid not in deleted]
+        effect.changed += sorted(oid for oid in deleted if not oid.startswith(_NEW))
+        effect.fields = {rename.get(name, name) for name in effect.fields}
         return effect
+
+    def _name_new_nodes(
+        self, births: dict[str, tuple[str, str]], deleted: set[str], effect: Effect, graph: _Graph
+    ) -> dict[str, str]:
+        """Give the call's new nodes their ids (the path they were first met at, free now
+        that garbage is gone) and rewrite the records and the graph that name them."""
+        rename: dict[str, str] = {}
+        for placeholder, (parent, label) in births.items():
+            if placeholder not in deleted:
+                rename[placeholder] = self._fresh_id(child_id(rename.get(parent, parent), label))
+        state = self.state
+        for oid in effect.changed:
+            if oid in deleted:
+                continue
+            record = state.get(OBJECTS, oid)
+            assert record is not None
+            final = rename.get(oid, oid)
+            if final != oid:
+                state.discard(OBJECTS, oid)
+            state.insert(OBJECTS, final, _renamed(record, rename))
+        entries: dict[str, Record | None] = {}
+        for oid, entry in graph.entries.items():
+            key = rename.get(oid, oid)
+            if entry is None:
+                entries.setdefault(key, None)
+                continue
+            entries[key] = {
+                "owner": rename.get(entry["owner"], entry["owner"]),
+                "in": {rename.get(source, source): n for source, n in entry["in"].items()},
+            }
+        graph.entries = {key: entry for key, entry in entries.items() if not key.startswith(_NEW)}
+        return rename
 
     def _collect_garbage(self, orphans: set[str], graph: _Graph) -> set[str]:
         """Re-own orphans still reachable; delete the nodes that are not. Returns deleted ids.

@@ -565,3 +565,27 @@ def test_compare_all_sees_changes_made_around_the_write_barriers() -> None:
     assert domain.read(env, lambda queue: queue.heap) == [1, 7, 5, 9]
     fresh = domain.environment({"compare_all": True}).fork()
     assert domain.read(fresh, lambda queue: queue.heap) == [5, 9]
+
+
+class Cart:
+    """A cart emptied two ways."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = ["apple"]
+
+    def clear(self) -> None:
+        """Empty the cart by replacing its list."""
+        self.items = []
+
+    def remove(self, item: str) -> None:
+        """Take one item out of the list in place."""
+        self.items.remove(item)
+
+
+def test_a_list_replaced_wholesale_takes_the_freed_id_and_equals_one_emptied_in_place() -> None:
+    base = ClassDomain(Cart).environment({})
+    replaced, emptied = base.fork(), base.fork()
+    replaced.call("clear")
+    emptied.call("remove", {"item": "apple"})
+    assert [change.key for change in replaced.diff()] == ["items"]
+    assert replaced.fingerprint() == emptied.fingerprint()
