@@ -361,6 +361,11 @@ class AdaptedDomain(Domain):
                 for part in parts
                 for name in (*part.volatile, *part.hook("__volatile__", ()), *part.options.volatile)
             ),
+            state=frozenset(
+                name
+                for part in parts
+                for name in (*part.hook("__state__", ()), *part.options.state)
+            ),
         )
         codecs = [codec for part in parts for codec in (*part.codecs, *part.hook("__codecs__", ()))]
         arena, tables = Arena.load(root, ValueCodec(codecs), roles)

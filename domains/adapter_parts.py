@@ -52,6 +52,11 @@ class ClassDomainOptions(DomainOptions):
         default_factory=list,
         description="attributes kept from call to call but left out of the fingerprint",
     )
+    state: list[str] = Field(
+        default_factory=list,
+        description="attributes that are state although a default would leave them out "
+        "(a private `_cache` that is really data, a public random generator to fingerprint)",
+    )
     clock: dt.datetime | None = Field(
         default=None, description="freeze datetime.now() and time.time() at this moment"
     )

@@ -589,3 +589,11 @@ def test_a_list_replaced_wholesale_takes_the_freed_id_and_equals_one_emptied_in_
     emptied.call("remove", {"item": "apple"})
     assert [change.key for change in replaced.diff()] == ["items"]
     assert replaced.fingerprint() == emptied.fingerprint()
+
+
+def test_a_default_is_overridden_by_declaring_the_attribute_state() -> None:
+    domain = ClassDomain(Ledger)
+    env = domain.environment({"state": ["_cache"]}).fork()
+    result = env.call("owner", {"account": 7})
+    assert result.changed
+    assert env.state.get("objects", "_cache") == {"$dict": [[7, "ann"]]}
