@@ -63,6 +63,10 @@ class ProposalContext:
     anchor: Task | None = None
     rules: list[str] = field(default_factory=list)
     ending: Ending = "act"
+    style: str = "service"
+    """The domain's `prompt_style`: `service` (retail, airline) or `generic` (adapted classes)."""
+    missing: str = ""
+    """When no anchor task could be built: the ingredient that was missing, by name."""
 
     def records_json(self) -> str:
         return json.dumps(self.records, indent=1)
@@ -128,13 +132,16 @@ class ContextSampler:
         chain: list[str] = []
         patterns = [p for p in self.domain.patterns if p.ending == ending]
         groups = [patterns]
-        if ending == "act":
+        if ending == "act" and self._writes:
             length = rng.randint(1, self.params.max_chain)
             first = self._writes[turn % len(self._writes)]
             chain = sample_write_chain(self.domain.api_graph, self._writes, rng, length, first)
             preferred = [p for p in patterns if first in p.write_tools]
             groups = [preferred, [p for p in patterns if p not in preferred]]
         anchor = self._anchor(groups, rng)
+        missing = (
+            "" if anchor is not None else self._missing(ending, [p for g in groups for p in g])
+        )
         candidates = sorted(self._pool) if self._pool else self.domain.subjects(self.base)
         subject = anchor.user_id if anchor else rng.choice(candidates)
         records = self.domain.subject_context(self.base, subject).records
@@ -151,7 +158,19 @@ class ContextSampler:
             anchor=anchor,
             rules=[rule.description for rule in self.domain.rules],
             ending=ending,
+            style=self.domain.prompt_style,
+            missing=missing,
         )
+
+    def _missing(self, ending: Ending, patterns: Sequence[TaskPattern]) -> str:
+        """Why no anchor task exists: no pattern of this ending, or what the patterns lacked."""
+        if not self.domain.patterns:
+            return f"domain {self.domain.name!r} has no task patterns"
+        if not patterns:
+            return f"domain {self.domain.name!r} has no task pattern for ending {ending!r}"
+        reasons = [str(getattr(p, "failure", "")) for p in patterns if getattr(p, "failure", "")]
+        detail = f": {reasons[0]}" if reasons else ""
+        return f"no {ending!r} task pattern fits the data{detail}"
 
     def _other_endings(self) -> list[Ending]:
         return sorted({p.ending for p in self.domain.patterns} - {"act"})
@@ -161,7 +180,7 @@ class ContextSampler:
         others = self._other_endings()
         if others and rng.random() < self.params.no_write_share:
             return rng.choice(others), 0
-        return "act", rng.randrange(len(self._writes))
+        return "act", rng.randrange(max(1, len(self._writes)))
 
     def _plan(self, index: int) -> tuple[Ending, int]:
         """Episode `index`'s ending, and how many earlier episodes had an ending of its kind

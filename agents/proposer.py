@@ -69,6 +69,7 @@ class Proposer:
             feedback=feedback,
             previous=previous,
             ending=context.ending,
+            generic=context.style == "generic",
         )
 
     async def propose(
@@ -91,9 +92,11 @@ class Proposer:
                 self.model,
                 messages,
                 RawProposal,
-                scenario=proposer_script(context.anchor, seed),
+                scenario=proposer_script(context.anchor, seed, context.missing),
                 call=call,
             )
         except StructuredOutputError as exc:
+            if context.missing:
+                return Proposal(None, exc.raw, f"no_task: {context.missing}")
             return Proposal(None, exc.raw, f"malformed_json: {exc}")
         return Proposal(parsed.value.model_dump(), parsed.raw)

@@ -27,10 +27,15 @@ _WORD = re.compile(r"[a-z]+")
 _CHANGE_WORDS = ("chang", "modif", "updat", "switch", "replac", "swap", "correct", "fix")
 
 
-def proposer_script(anchor: Task | None, seed: int) -> SimScenario:
-    """The proposer 'thinks', then answers the anchor task as JSON (or gives up without one)."""
+NO_TASK = "no_task"
+"""How a proposer that could not build a task says so (with the missing ingredient)."""
+
+
+def proposer_script(anchor: Task | None, seed: int, missing: str = "") -> SimScenario:
+    """The proposer answers the anchor task as JSON, or gives up naming what was missing."""
     if anchor is None:
-        replies = [SimReply(text="I could not find suitable data for this task.")]
+        reason = missing or "I could not find suitable data for this task"
+        replies = [SimReply(text=f"{NO_TASK}: {reason}")]
     else:
         replies = [SimReply(json_value=anchor.model_dump(mode="json"))]
     return SimScenario(role="proposer", seed=seed, replies=replies)

@@ -72,12 +72,14 @@ def _leaves(value: Any, key: str = "") -> Iterable[tuple[str, Any]]:
 
 
 def lists_write(text: str, call: ToolCall, words: Sequence[str]) -> bool:
-    """Whether `text` lists this write: one of its action words and one of its targets."""
+    """Whether `text` lists this write: one of its action words and one of its targets (a
+    write whose only argument is the user's own id has none: its words suffice)."""
     said = normalize_text(text)
     vocabulary = set(_WORD.findall(said))
     names_action = any(w.startswith(stem) for stem in words for w in vocabulary)
-    return names_action and any(
-        output_mentioned(target.lstrip("#"), said) for target in targets(call.arguments)
+    named = targets(call.arguments)
+    return names_action and (
+        not named or any(output_mentioned(target.lstrip("#"), said) for target in named)
     )
 
 

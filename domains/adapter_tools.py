@@ -1,14 +1,15 @@
 """From a plain class's methods to tool parts: which methods, their argument models, their docs.
 
-Argument models are strict as every tool's (`ToolArgs`): `"3"`, `3.0` and `true` are not an
-`int`. A `float` parameter takes an int or a float and keeps it as given; a tuple or set takes
-a JSON array, and a type JSON spells as a string (a date, an Enum, a UUID, ...) is read from
-one, while what they hold stays strict.
+Arguments are `strict` by default, as every tool's (`ToolArgs`): `"3"`, `3.0` and `true` are
+not an `int`. A `float` parameter takes an int or a float and keeps it as given; a tuple or
+set takes a JSON array, and a type JSON spells as a string (a date, an Enum, a UUID, ...) is
+read from one, while what they hold stays strict. `lenient` reads them as the class's own
+code would tolerate (pydantic's lax mode: `"3"` is the int 3), except that a number for a
+`float` still keeps its kind (`5` stays the int 5, `"2.5"` is read as 2.5).
 
-Read/write rule: a method marked `@reads` is a read tool and the adapter refuses any state
-change it makes; one marked `@writes`, or not marked at all, is a write tool. Unmarked methods
-count as writes because that is the safe mistake: a write flagged as a read would escape the
-policy checks (e.g. identity verified before any write) that verification relies on.
+Read/write: `@reads` and `@writes` mark a method; `declared_access` is None for an unmarked
+one, whose kind the adapter then infers by probing (`domains.adapter_probe`) unless the
+domain declares it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from typing import (
     get_type_hints,
 )
 
-from pydantic import BaseModel, Field, Strict, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    create_model,
+)
 from typing_extensions import is_typeddict
 
 from domains.tools import Number, ToolArgs
@@ -65,6 +74,37 @@ def reads(method: F) -> F:
 def is_write(method: Method) -> bool:
     """Whether a method is a write tool: marked `@writes`, or not marked at all."""
     return bool(getattr(method, _MARK, True))
+
+
+def declared_access(method: Method) -> bool | None:
+    """True for `@writes`, False for `@reads`, None for an unmarked method."""
+    found = getattr(method, _MARK, None)
+    return None if found is None else bool(found)
+
+
+class LenientArgs(ToolArgs):
+    """Arguments read as the class's own code would tolerate them: pydantic's lax mode."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+def _lenient_number(value: Any) -> Any:
+    """A number kept as given; a numeric string read as the int or float it spells."""
+    if isinstance(value, str) and not isinstance(value, bool):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return value
+    return value
+
+
+LenientNumber = Annotated[
+    int | float, BeforeValidator(_lenient_number), WithJsonSchema({"type": "number"})
+]
 
 
 def public_methods(cls: type) -> dict[str, Method]:
@@ -116,7 +156,9 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     return " ".join(summary), params
 
 
-def args_model(owner: str, name: str, method: Method, docs: dict[str, str]) -> type[ToolArgs]:
+def args_model(
+    owner: str, name: str, method: Method, docs: dict[str, str], *, lenient: bool = False
+) -> type[ToolArgs]:
     """A `ToolArgs` model of the method's parameters (after `self`): hints, defaults, docs."""
     where = f"{owner}.{name}"
     try:
@@ -136,10 +178,14 @@ def args_model(owner: str, name: str, method: Method, docs: dict[str, str]) -> t
             raise DomainError(f"{where}: parameter {parameter.name!r} has no type hint")
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
         field = Field(default, description=docs.get(parameter.name))
-        fields[parameter.name] = (json_exact(hints[parameter.name]), field)
+        hint = hints[parameter.name]
+        fields[parameter.name] = (lenient_hint(hint) if lenient else json_exact(hint), field)
     model_name = "".join(part.title() for part in name.split("_")) + "Args"
     model: type[ToolArgs] = create_model(
-        model_name, __base__=ToolArgs, __module__=method.__module__, **fields
+        model_name,
+        __base__=LenientArgs if lenient else ToolArgs,
+        __module__=method.__module__,
+        **fields,
     )
     return model
 
@@ -165,6 +211,22 @@ def json_exact(hint: Any) -> Any:
     except TypeError:
         return hint
     return Annotated[rebuilt, Strict(False)] if origin in _FROM_ARRAY else rebuilt
+
+
+def lenient_hint(hint: Any) -> Any:
+    """`hint` read laxly, except that a `float` anywhere keeps an int an int."""
+    if hint is float:
+        return LenientNumber
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is None or not args or origin is Literal:
+        return hint
+    lax = tuple(lenient_hint(arg) for arg in args)
+    if origin is Union or origin is types.UnionType:
+        return functools.reduce(operator.or_, lax)
+    try:
+        return origin[lax]
+    except TypeError:
+        return hint
 
 
 def _leaf(kind: Any, hint: Any) -> Any:

@@ -223,6 +223,9 @@ class Domain(ABC):
     options_model: ClassVar[type[DomainOptions]] = DomainOptions
     sequential_tool_calls: ClassVar[bool] = False
     """The policy allows one tool call per assistant message (both shipped domains say so)."""
+    prompt_style: ClassVar[Literal["service", "generic"]] = "service"
+    """How prompts speak of the domain: `service` (customer service with identities, orders,
+    transfers: retail, airline) or `generic` (any adapted class: tools and public state)."""
 
     @property
     @abstractmethod

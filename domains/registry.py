@@ -1,7 +1,8 @@
 """Domains by name: the shipped ones, installed entry points, and import paths.
 
 An import path may name a `Domain` subclass, or any plain class, which the generic adapter
-turns into a domain (its public methods become tools, its attributes the state).
+turns into a domain (its public methods become tools, its attributes the state). `compose`
+runs several such classes side by side, listed in its options (`domains.compose`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def default_domain_registry() -> Registry[DomainFactory]:
     registry: Registry[DomainFactory] = Registry("domain")
     registry.register("retail", _lazy("domains.retail", "RetailDomain"))
     registry.register("airline", _lazy("domains.airline", "AirlineDomain"))
+    registry.register("compose", _lazy("domains.compose", "ComposedDomain"))
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         registry.register(entry.name, _entry_point_factory(entry.value), replace=True)
     return registry

@@ -87,6 +87,20 @@ def test_the_custom_domain_playbook_verifies_todo_conversations(tmp_path: Path) 
     assert {"add_todo", "complete_todo", "rename_todo", "delete_todo"} <= tools
 
 
+def test_the_workspace_playbook_runs_both_phases_on_composed_classes_without_patterns(
+    tmp_path: Path,
+) -> None:
+    stdout = _cli(EXAMPLES / "workspace.yaml", tmp_path)
+    assert _accepted(stdout, "blueprints") > 0
+    assert _accepted(stdout, "trajectories") > 0
+    funnel = next(line for line in stdout.splitlines() if "blueprints funnel:" in line)
+    assert funnel.strip().startswith("blueprints funnel: proposed")
+    assert "accepted 0" not in funnel
+    exported = (tmp_path / "export" / "workspace_openai.jsonl").read_text().splitlines()
+    tools = {tool["function"]["name"] for tool in json.loads(exported[0])["tools"]}
+    assert {"cd", "send_message", "close_ticket"} <= tools
+
+
 async def test_the_autogen_team_example_is_verified_and_accepted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

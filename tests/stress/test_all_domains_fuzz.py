@@ -15,6 +15,15 @@ from domains.registry import default_domain_registry, resolve_domain
 
 DOMAINS = default_domain_registry().names()
 SHIPPED = {"retail", "airline"}
+OPTIONS: dict[str, dict[str, Any]] = {
+    "compose": {
+        "classes": [
+            {"class": f"examples.workspace_domain:{name}", "as": alias}
+            for name, alias in (("FileSystem", "fs"), ("Messenger", "chat"), ("TicketDesk", "desk"))
+        ]
+    }
+}
+"""Options of the registered domains that cannot build without any (which classes to compose)."""
 EXAMPLES_PER_TOOL = 30
 POOL_RECORDS = 40
 
@@ -120,7 +129,7 @@ def test_every_shipped_domain_is_registered() -> None:
 @pytest.mark.parametrize("domain_name", DOMAINS)
 def test_no_tool_raises_or_changes_state_on_error(domain_name: str) -> None:
     domain = resolve_domain(domain_name)  # an import or build failure fails this test
-    base = domain.environment()
+    base = domain.environment(OPTIONS.get(domain_name))
     values = _values_by_field(base)
     values["__all__"] = sorted({v for vs in values.values() for v in vs}, key=repr)
     base_fingerprint = base.fingerprint()
