@@ -116,17 +116,18 @@ def _playbook(tmp_path: Path, domain: str, episodes: int) -> LoadedPlaybook:
       - name: propose
         episodes: {episodes}
         steps:
-          - {{kind: propose, context: {{no_write_share: 0.3}}}}
-          - {{kind: validate}}
-          - {{kind: review, committee: 3}}
-          - {{kind: final_review}}
+          - kind: protocol
+            use: blueprints
+            roles: {{proposer: {{context: {{no_write_share: 0.3}}}}}}
+            limits: {{retries: 0}}
     """
     source = YamlSource("test.yaml", textwrap.dedent(text))
     assert isinstance(source.data, dict)
     source.data["store"] = str(tmp_path / "run")
     extensions = Extensions()
     register(extensions)
-    return LoadedPlaybook(parse_playbook(source, extensions.steps), extensions, "test.yaml")
+    playbook = parse_playbook(source, extensions.steps, extensions.protocol_catalog)
+    return LoadedPlaybook(playbook, extensions, "test.yaml")
 
 
 async def _attempts(tmp_path: Path, domain: str, episodes: int) -> tuple[Any, list[Any]]:

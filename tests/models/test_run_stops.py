@@ -75,8 +75,7 @@ phases:
   - name: trajectories
     input: {{phase: tasks}}
     steps:
-      - {{kind: converse, max_turns: 20, max_tool_steps: 10}}
-      - {{kind: verify, state: true, outputs: true}}
+      - {{kind: protocol, use: conversation}}
 """
     )
     return path

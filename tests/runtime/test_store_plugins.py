@@ -102,8 +102,7 @@ def test_a_format_from_an_unloaded_plugin_names_the_plugin(sent_store: Path) -> 
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: unknown export format 'marked'"
-        " (known: apigen-mt-5k, hf, openai, report, sharegpt, tau); "
-        + NOT_LOADED
+        " (known: apigen-mt-5k, hf, openai, report, sharegpt, tau); " + NOT_LOADED
     )
     assert not _marker(sent_store).exists()
 
