@@ -28,6 +28,10 @@ class RegistryError(ApigenError):
     """A name (or import path) could not be resolved in a registry."""
 
 
+class UsageError(ApigenError):
+    """A command asks for something the run does not have (an item, a phase)."""
+
+
 class StoreError(ApigenError):
     """The run store is unreadable, corrupt or was asked for something it does not hold."""
 

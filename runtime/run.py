@@ -42,11 +42,12 @@ from runtime.inspection import (
 )
 from runtime.log import configure_logging
 from runtime.loop import run as run_on_loop
-from runtime.playbook import playbook_json_schema
+from runtime.playbook import Playbook, playbook_json_schema
 from runtime.plugins import load_extensions
 from runtime.secrets import redact_text
 from runtime.shutdown import Interrupted, run_until_signalled
 from runtime.store import Store
+from runtime.traces import read_trace, trace_lines
 
 EXIT_USAGE = 2
 EXIT_STOPPED = 3
@@ -104,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("target", help="a run directory or a store file")
     inspect.add_argument("--run-id", help="which run (default: latest)")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.add_argument(
+        "--trace", metavar="ITEM", help="print an item's protocol message trace (e.g. 000003.t1)"
+    )
+    inspect.add_argument("--phase", help="the phase of --trace ITEM (when several have it)")
     add_plugins(inspect)
 
     export = sub.add_parser("export", help="write a run's data in a dataset format")
@@ -302,6 +307,8 @@ async def _inspect(args: argparse.Namespace) -> int:
     store_file = resolve_store_path(args.target)
     run = await stored_run(store_file, args.run_id)
     loaded = await load_stored_playbook(store_file, run.run_id, plugins=args.plugin)
+    if args.trace is not None:
+        return await _print_trace(store_file, run.run_id, loaded.playbook, args)
     async with Store.open(store_file) as store:
         phases = await read_phases(store, run.run_id, loaded.playbook)
         models = await read_models(store, run.run_id, loaded.playbook)
@@ -340,6 +347,18 @@ async def _inspect(args: argparse.Namespace) -> int:
         print(f"  {line}")
     if loaded.unloaded_plugins:
         print(f"  note: {not_loaded(loaded.unloaded_plugins)}")
+    return 0
+
+
+async def _print_trace(
+    store_file: Path, run_id: str, playbook: Playbook, args: argparse.Namespace
+) -> int:
+    async with Store.open(store_file) as store:
+        trace = await read_trace(store, run_id, playbook, args.trace, args.phase)
+    if args.json:
+        print(json.dumps(trace.as_json(), indent=2))
+    else:
+        print("\n".join(trace_lines(trace)))
     return 0
 
 

@@ -16,6 +16,7 @@ from agents.roles.blueprint_roles import (
     ReviewerKind,
     ValidatorKind,
 )
+from agents.roles.deliberation import CriticKind, DebateJudgeKind, SupervisorKind
 from agents.roles.dialogue import AssistantKind, EnvironmentKind, HumanKind, TurnJudgeKind
 from agents.roles.scope import EpisodeScope, PhaseServices
 from agents.roles.verifier import VerifierKind
@@ -49,6 +50,9 @@ def register_role_kinds(kinds: RoleKinds) -> None:
         AssistantKind(),
         EnvironmentKind(),
         VerifierKind(),
+        CriticKind(),
+        DebateJudgeKind(),
+        SupervisorKind(),
     )
     for kind in shipped:
         kinds.register(kind.name, kind)

@@ -155,3 +155,40 @@ def test_a_resumed_run_counts_cache_hits_apart_from_calls_made(
         f" retries included), {airline_calls} cache hits, 0 errors;"
     )
     assert line in _cli("inspect", str(store)).stdout
+
+
+def test_inspect_trace_prints_who_said_what_to_whom_in_order(two_domains: Path) -> None:
+    run = two_domains
+    shown = _cli("inspect", str(run), "--trace", "1", "--phase", "airline_tasks")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "airline_tasks/000001 attempt 1: 3 messages"
+    routes = [line.split()[1:5] for line in lines[1:]]
+    assert routes == [
+        ["protocol", "->", "proposer", "start"],
+        ["proposer", "->", "validator", "proposal"],
+        ["validator", "->", "end:accepted", "valid"],
+    ]
+    as_json = json.loads(
+        _cli("inspect", str(run), "--trace", "000001", "--phase", "airline_tasks", "--json").stdout
+    )
+    with sqlite3.connect(run / "store.sqlite") as db:
+        (stored,) = db.execute(
+            "SELECT payload_json FROM results WHERE kind='trace' AND phase='airline_tasks'"
+            " AND item_key='000001'"
+        ).fetchone()
+    assert as_json["attempts"] == [json.loads(stored)]
+
+
+def test_inspect_trace_names_what_it_cannot_tell_apart_or_find(two_domains: Path) -> None:
+    run = two_domains
+    both = _cli("inspect", str(run), "--trace", "1")
+    assert both.returncode == 2 and both.stdout == ""
+    assert "retail_tasks/000001, airline_tasks/000001): add --phase" in both.stderr
+    missing = _cli("inspect", str(run), "--trace", "7")
+    assert missing.returncode == 2
+    assert "no trace of item '7' in any phase" in missing.stderr
+    wrong = _cli("inspect", str(run), "--trace", "1", "--phase", "tasks")
+    assert "--phase: no phase 'tasks' in this run (phases: retail_tasks, airline_tasks)" in (
+        wrong.stderr
+    )

@@ -1,0 +1,293 @@
+"""Role kinds for protocols beyond the shipped two: a reviewer debate and a supervised chat.
+
+`critic`: reviews a blueprint and answers the other critic's critique (a debate is two
+critics routed to each other, a counted loop); `debate_judge`: reads the whole debate and
+approves or not; `supervisor`: sees the assistant's writes before they run and lets them
+through to the environment, or vetoes them (the assistant gets an error result instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from autogen_core.models import LLMMessage, SystemMessage, UserMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.roles.blueprint_roles import Failed, Validated
+from agents.roles.messages import ToolCalls, ToolResults
+from agents.roles.scope import EpisodeScope
+from agents.scenario import SimReply, SimScenario
+from agents.sim_roles import simulated_review
+from agents.step_base import record_funnel
+from agents.structured import StructuredOutputError, create_structured
+from agents.trajectory_policy import unconfirmed_writes
+from agents.transcript import ChatMessage
+from domains.environment import ERROR_PREFIX
+from runtime.errors import ModelError
+from runtime.protocol import LIMIT, Emitted, Role, RoleKind
+from runtime.protocol_run import LimitReached
+
+
+class Decision(BaseModel):
+    """A yes-or-no judgement with its reason (a judge's or a supervisor's)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    approve: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Critique:
+    """One critic's turn in a debate about a blueprint."""
+
+    reviewed: Validated
+    critic: str
+    text: str
+
+    def summary(self) -> str:
+        return f"{self.critic}: {self.text}"
+
+
+class _ModelParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, description="model name (default: the agents entry)")
+    prompt: str | None = Field(default=None, description="Jinja2 file (.j2) or inline text")
+
+
+def _model(scope: EpisodeScope, role: str, params: _ModelParams) -> str:
+    return params.model or scope.services.roster.role(role).model
+
+
+def _prompt(scope: EpisodeScope, role: str, params: _ModelParams) -> str | None:
+    return params.prompt or scope.services.roster.role(role).prompt
+
+
+def _debate(scope: EpisodeScope) -> list[Critique]:
+    """The critiques said so far in this episode (shared by its critics and judge)."""
+    found = scope.episode.state.setdefault("debate", [])
+    assert isinstance(found, list)
+    return found
+
+
+# -- critic ---------------------------------------------------------------------------------
+
+
+class CriticRole(Role):
+    """Writes a critique of the blueprint, answering the critiques said before."""
+
+    def __init__(self, scope: EpisodeScope, role: str, model: str, prompt: str | None):
+        self.scope = scope
+        self.role = role
+        self.model = model
+        self.prompt = prompt
+
+    async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
+        debate = _debate(self.scope)
+        if isinstance(message, Validated):  # a new blueprint opens a new debate
+            debate.clear()
+        reviewed = message if isinstance(message, Validated) else message.reviewed
+        services = self.scope.services
+        text = services.templates.render(
+            self.prompt,
+            "critic.j2",
+            domain=services.handle.domain.name,
+            blueprint=reviewed.blueprint,
+            diff=reviewed.diff,
+            debate=debate,
+        )
+        review = simulated_review(reviewed.blueprint)
+        scenario = SimScenario(
+            role="critic", seed=self.scope.seed, replies=[SimReply(text=_critique(review))]
+        )
+        try:
+            result = await services.gateway.create(
+                self.model,
+                [
+                    SystemMessage(content="You critique training tasks in a debate, briefly."),
+                    UserMessage(content=text, source="user"),
+                ],
+                scenario=scenario,
+                call=self.scope.call(self.role).sample(len(debate)),
+            )
+        except (ModelError, TimeoutError) as exc:
+            return [Emitted("failed", Failed(self.role, (f"model_error: {exc}",)))]
+        said = result.content.strip() if isinstance(result.content, str) else ""
+        critique = Critique(reviewed, self.role, said)
+        debate.append(critique)
+        return [Emitted("critique", critique)]
+
+
+def _critique(review: Any) -> str:
+    """The simulated critic's words: its rubric review as prose and a verdict."""
+    verdict = "approve" if review.total == 4 else "reject"
+    return f"{review.rationale}. Verdict: {verdict}."
+
+
+class CriticKind(RoleKind):
+    name = "critic"
+    accepts: ClassVar[dict[str, type[Any]]] = {"valid": Validated, "critique": Critique}
+    emits: ClassVar[dict[str, type[Any]]] = {"critique": Critique, "failed": Failed}
+    params_model = _ModelParams
+
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
+        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
+        return CriticRole(
+            context, role, _model(context, role, params), _prompt(context, role, params)
+        )
+
+
+# -- the debate's judge ---------------------------------------------------------------------
+
+
+class DebateJudgeRole(Role):
+    """Reads the whole debate and decides whether the blueprint is good training data."""
+
+    def __init__(self, scope: EpisodeScope, role: str, model: str, prompt: str | None):
+        self.scope = scope
+        self.role = role
+        self.model = model
+        self.prompt = prompt
+
+    async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
+        last = message.message if isinstance(message, LimitReached) else message
+        assert isinstance(last, Critique)
+        debate = _debate(self.scope)
+        services, episode = self.scope.services, self.scope.episode
+        text = services.templates.render(
+            self.prompt,
+            "debate_judge.j2",
+            domain=services.handle.domain.name,
+            blueprint=last.reviewed.blueprint,
+            debate=debate,
+        )
+        messages: list[LLMMessage] = [
+            SystemMessage(content="You decide debates about training tasks. Answer in JSON."),
+            UserMessage(content=text, source="user"),
+        ]
+        review = simulated_review(last.reviewed.blueprint)
+        sim = {"approve": review.total == 4, "reason": review.rationale}
+        scenario = SimScenario(
+            role="judge", seed=self.scope.seed, replies=[SimReply(json_value=sim)]
+        )
+        try:
+            parsed = await create_structured(
+                services.gateway,
+                self.model,
+                messages,
+                Decision,
+                scenario=scenario,
+                call=self.scope.call(self.role),
+            )
+        except (StructuredOutputError, ModelError) as exc:
+            return [Emitted("disapproved", Failed("debate", (f"no decision: {exc}",)))]
+        decision = parsed.value
+        record_funnel(episode, "debate", decision.approve)
+        episode.record(
+            "debate",
+            {
+                "attempt": episode.attempt,
+                "critiques": [{"critic": c.critic, "text": c.text} for c in debate],
+                "approve": decision.approve,
+                "reason": decision.reason,
+            },
+        )
+        if decision.approve:
+            return [Emitted("approved", last.reviewed)]
+        return [Emitted("disapproved", Failed("debate", (decision.reason or "not approved",)))]
+
+
+class DebateJudgeKind(RoleKind):
+    name = "debate_judge"
+    accepts: ClassVar[dict[str, type[Any]]] = {"critique": Critique, LIMIT: LimitReached}
+    emits: ClassVar[dict[str, type[Any]]] = {"approved": Validated, "disapproved": Failed}
+    params_model = _ModelParams
+
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
+        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
+        return DebateJudgeRole(
+            context, role, _model(context, role, params), _prompt(context, role, params)
+        )
+
+
+# -- supervisor -----------------------------------------------------------------------------
+
+
+class SupervisorRole(Role):
+    """Lets the assistant's writes through, or vetoes them with a reason it is told."""
+
+    def __init__(self, scope: EpisodeScope, role: str, model: str, prompt: str | None):
+        self.scope = scope
+        self.role = role
+        self.model = model
+        self.prompt = prompt
+
+    async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
+        assert isinstance(message, ToolCalls)
+        scope = self.scope
+        services, transcript = scope.services, scope.transcript
+        text = services.templates.render(
+            self.prompt,
+            "supervisor.j2",
+            domain=services.handle.domain.name,
+            policy=services.handle.domain.policy,
+            dialogue=transcript.messages,
+            calls=message.calls,
+        )
+        messages: list[LLMMessage] = [
+            SystemMessage(content="You supervise a customer-service agent. Answer in JSON."),
+            UserMessage(content=text, source="user"),
+        ]
+        writes = services.writes
+        domain = services.handle.domain
+        unconfirmed = unconfirmed_writes(
+            transcript.messages, lambda t: domain.write_words(t) if t in writes else None
+        )
+        sim = {"approve": not unconfirmed, "reason": "; ".join(unconfirmed) or "confirmed"}
+        scenario = SimScenario(
+            role="supervisor", seed=scope.seed, replies=[SimReply(json_value=sim)]
+        )
+        try:
+            parsed = await create_structured(
+                services.gateway,
+                self.model,
+                messages,
+                Decision,
+                scenario=scenario,
+                call=scope.call(self.role).sample(len(transcript.messages)),
+            )
+            decision = parsed.value
+        except (StructuredOutputError, ModelError) as exc:
+            decision = Decision(approve=False, reason=f"no decision: {exc}")
+        if decision.approve:
+            return [Emitted("tool_calls", message)]
+        scope.episode.event("veto", calls=[c.name for c in message.calls], reason=decision.reason)
+        vetoed = tuple(
+            ChatMessage(
+                role="tool",
+                content=f"{ERROR_PREFIX}the supervisor vetoed this call: {decision.reason}",
+                tool_call_id=call.id,
+                name=call.name,
+                is_error=True,
+            )
+            for call in message.calls
+        )
+        transcript.messages.extend(vetoed)
+        return [Emitted("tool_results", ToolResults(vetoed))]
+
+
+class SupervisorKind(RoleKind):
+    name = "supervisor"
+    accepts: ClassVar[dict[str, type[Any]]] = {"tool_calls": ToolCalls}
+    emits: ClassVar[dict[str, type[Any]]] = {"tool_calls": ToolCalls, "tool_results": ToolResults}
+    params_model = _ModelParams
+    can_see = frozenset({"policy", "dialogue"})
+
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
+        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
+        return SupervisorRole(
+            context, role, _model(context, role, params), _prompt(context, role, params)
+        )
