@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
@@ -125,6 +125,13 @@ class HttpClient:
             raise ValueError(f"base_url {base_url!r}: scheme must be http or https")
         if not parts.hostname:
             raise ValueError(f"base_url {base_url!r} has no host")
+        headers = dict(headers)
+        if parts.username is not None or parts.password is not None:
+            # credentials in the URL are the endpoint's Basic auth (they win over a key's
+            # Bearer header, as in httpx); the URL itself is kept, and shown, without them
+            username, password = (unquote(part or "") for part in (parts.username, parts.password))
+            headers["Authorization"] = _basic(username, password)
+            base_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
         self.base_url = base_url.rstrip("/")
         self.proxy: Proxy | None = proxy_for(base_url, environ)
         self._proxy_url = URL(self.proxy.url) if self.proxy else None
@@ -133,7 +140,7 @@ class HttpClient:
         self._ssl: ssl.SSLContext | bool = (
             ssl.create_default_context() if parts.scheme == "https" else True
         )
-        self._headers = dict(headers)
+        self._headers = headers
         # The proxy's credentials: on the CONNECT request of a tunnel (https), else on
         # every request, which then goes to the proxy (aiohttp takes only one of each).
         # All headers go with each request, none as the session's: aiohttp also sends a
@@ -247,8 +254,13 @@ def _proxy_authorization(proxy: Proxy | None) -> dict[str, str] | None:
     """The Proxy-Authorization header for a proxy URL's credentials (Basic, UTF-8)."""
     if proxy is None or (proxy.username is None and proxy.password is None):
         return None
-    credentials = f"{proxy.username or ''}:{proxy.password or ''}".encode()
-    return {"Proxy-Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
+    return {"Proxy-Authorization": _basic(proxy.username, proxy.password)}
+
+
+def _basic(username: str | None, password: str | None) -> str:
+    """A Basic authorization value for credentials (UTF-8)."""
+    credentials = f"{username or ''}:{password or ''}".encode()
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
 
 
 def _reason(error: Any) -> str:

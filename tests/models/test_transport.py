@@ -122,6 +122,16 @@ async def test_the_proxys_credentials_go_to_the_proxy_and_never_upstream() -> No
     assert str(http.proxy) == f"http://127.0.0.1:{proxy.port}"  # no credentials in messages
 
 
+async def test_credentials_in_the_base_url_are_the_endpoints_basic_auth() -> None:
+    async with raw_server(lambda i, seen: response(OK)) as upstream:
+        http = client(f"http://bob:s%3Acret@127.0.0.1:{upstream.port}/v1")
+        answer = await http.get("/models")
+        await http.aclose()
+    expected = "Basic " + base64.b64encode(b"bob:s:cret").decode()
+    assert (answer.status, upstream.requests[0].headers["authorization"]) == (200, expected)
+    assert http.base_url == f"http://127.0.0.1:{upstream.port}/v1"  # shown without them
+
+
 async def test_a_proxy_refusing_the_tunnel_is_an_error_that_stops_the_run() -> None:
     async with (
         raw_server(lambda i, seen: response(OK)) as upstream,

@@ -298,12 +298,12 @@ BAD_INPUTS: dict[str, tuple[tuple[str, str], str]] = {
     ),
     "unknown_domain": (
         ("domain: retail", "domain: retial"),
-        "4: domain.name: unknown domain 'retial' (known: airline, retail;"
+        "4: domain.name: unknown domain 'retial' (known: airline, compose, retail;"
         " or use 'pkg.module:Class')",
     ),
     "unknown_phase_domain": (
         ("    episodes: 2", "    episodes: 2\n    domain: retial"),
-        "10: phases.0.domain.name: unknown domain 'retial' (known: airline, retail;"
+        "10: phases.0.domain.name: unknown domain 'retial' (known: airline, compose, retail;"
         " or use 'pkg.module:Class')",
     ),
     "unknown_provider": (
