@@ -20,6 +20,7 @@ from agents.gateway import CallContext, ModelGateway
 from agents.scenario import SimScenario
 from agents.transcript import ChatMessage, Transcript
 from domains.registry import resolve_domain
+from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
 from runtime.store import Store
 
@@ -178,12 +179,27 @@ async def test_reasoning_is_kept_beside_the_reply_and_exported_only_on_request(
     }
 
 
+def _leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, or the exception itself."""
+    inner = getattr(error, "exceptions", None)
+    if inner is None:
+        return [error]
+    return [leaf for one in inner for leaf in _leaves(one)]
+
+
 @pytest.mark.parametrize("case", ["content_filter", "openai_refusal"])
 async def test_a_refusal_ends_the_conversation_as_a_refusal(
     store: Store, client: str, case: str
 ) -> None:
     if client == "autogen" and case == "openai_refusal":
-        pytest.skip("autogen-ext ignores message.refusal (see test_server_shapes)")
+        # autogen-ext drops `message.refusal`: the answer arrives empty, a recorded model
+        # error (retryable), not a refusal; the native client reads it (test_server_shapes)
+        with pytest.raises(Exception) as caught:  # a ModelError, in the call's task group
+            await _turn(store, client, case)
+        errors = _leaves(caught.value)
+        assert [type(error) for error in errors] == [ModelError]
+        assert "empty answer (no text, no tool calls)" in str(errors[0])
+        return
     transcript, requests, end = await _turn(store, client, case)
     assert end == "refusal" and len(requests) == 1
     assert transcript.messages[-1].role == "assistant"
