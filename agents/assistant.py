@@ -205,7 +205,7 @@ class Assistant:
     system_prompt: str
     tools: list[ToolSchema]
     env: Environment
-    scenario: SimScenario | ScenarioJSON
+    scenario: SimScenario | ScenarioJSON | None  # None: the model plays no scripts
     call: CallContext
     timeout_s: float
     max_tool_steps: int = 10
@@ -214,7 +214,8 @@ class Assistant:
     _calls: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self.scenario = scenario_json(self.scenario)  # sent with every call: dump it once
+        if self.scenario is not None:  # sent with every call: dump it once
+            self.scenario = scenario_json(self.scenario)
 
     async def respond(self, transcript: Transcript) -> AssistantReply:
         """One turn: call tools until the model answers in text; append every message."""

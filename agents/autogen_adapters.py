@@ -113,7 +113,8 @@ class GatewayChatCompletionClient(ChatClientBase):
         super().__init__(model_info=gateway.model_info(model), context_tokens=128_000)
         self._gateway = gateway
         self._model = model
-        self._scenario = None if scenario is None else scenario_json(scenario)  # dumped once
+        plays = gateway.plays_scripts(model)
+        self._scenario = scenario_json(scenario) if scenario and plays else None  # dumped once
         self._call = call or CallContext()
         self._timeout_s = timeout_s
         self._last = RequestUsage(prompt_tokens=0, completion_tokens=0)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.blueprint import Blueprint
 from agents.gateway import CallContext, ModelGateway
 from agents.resources import Templates
+from agents.scenario import SimScenario
 from agents.sim_roles import final_review_script
 from agents.structured import create_structured
 from domains.base import Domain
@@ -70,7 +71,10 @@ class FinalReviewer:
             SystemMessage(content=SYSTEM),
             UserMessage(content=text, source="user"),
         ]
-        scenario = final_review_script(blueprint, self._words, seed)
+
+        def scenario() -> SimScenario:
+            return final_review_script(blueprint, self._words, seed)
+
         parsed = await create_structured(
             self.gateway, self.model, messages, FinalReview, scenario=scenario, call=call
         )

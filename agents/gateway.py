@@ -36,7 +36,7 @@ from agents.completion_shapes import UnusableAnswer, normalise, unusable_reason
 from agents.key_filter import KeyFilter
 from agents.models import build_clients, endpoint, request_identity
 from agents.openai_wire import wire_messages
-from agents.scenario import SCENARIO_ARG, ScenarioJSON, SimScenario, scenario_json
+from agents.scenario import SCENARIO_ARG, ScenarioSource, scenario_json
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
 from agents.transport import (
     HttpCertificateError,
@@ -139,6 +139,11 @@ class _Endpoint:
         return isinstance(self.client, SimulatedChatCompletionClient)
 
     @property
+    def plays_scripts(self) -> bool:
+        """Whether requests carry the simulator's script (the simulator, `send_scenario`)."""
+        return self.simulated or self.config.send_scenario
+
+    @property
     def sends_seed(self) -> bool:
         """Whether requests carry the sample seed: `send_seed`, by default for provider openai
         (OpenAI, vLLM and Ollama honour it; other autogen components may reject the field)."""
@@ -217,6 +222,10 @@ class ModelGateway:
         """Whether `model` is the offline simulator (its outputs are labelled as such)."""
         return self._get(model).simulated
 
+    def plays_scripts(self, model: str) -> bool:
+        """Whether `model` gets the simulator's scripts (else nobody needs to build them)."""
+        return self._get(model).plays_scripts
+
     async def create(
         self,
         model: str,
@@ -225,7 +234,7 @@ class ModelGateway:
         tools: Sequence[Tool | ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
         json_output: JsonOutput = None,
-        scenario: SimScenario | ScenarioJSON | None = None,
+        scenario: ScenarioSource | None = None,
         call: CallContext | None = None,
         extra: Mapping[str, Any] | None = None,
         cache: bool = True,
@@ -234,8 +243,9 @@ class ModelGateway:
         """One completion from `model`: cached, or called with limits and retries.
 
         `scenario` reaches simulated models (and OpenAI-compatible ones with
-        `send_scenario`); `extra` goes to the client as `extra_create_args`; `cache=False`
-        skips the cache lookup (for a deliberate re-ask of an identical request).
+        `send_scenario`), and a callable one is built only for them; `extra` goes to the
+        client as `extra_create_args`; `cache=False` skips the cache lookup (for a deliberate
+        re-ask of an identical request).
         `timeout_s` bounds the whole call from its first attempt (retries and backoff
         included; each attempt is also bounded by the model's `timeout_s`), and raises
         TimeoutError when it runs out. Raises ModelError when the call fails for good, and
@@ -275,7 +285,7 @@ class ModelGateway:
     @staticmethod
     def _create_args(
         target: _Endpoint,
-        scenario: SimScenario | ScenarioJSON | None,
+        scenario: ScenarioSource | None,
         extra: Mapping[str, Any] | None,
         seed: int,
     ) -> dict[str, Any]:
@@ -284,7 +294,7 @@ class ModelGateway:
         args = dict(extra or {})
         if target.sends_seed:
             args.setdefault("seed", seed)
-        if scenario is None:
+        if scenario is None or not target.plays_scripts:
             return args
         dumped = scenario_json(scenario)
         if target.simulated:

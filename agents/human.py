@@ -85,7 +85,10 @@ class TurnJudge:
             UserMessage(content=text, source="user"),
         ]
         last_agent_message = next(text for who, text in reversed(dialogue) if who == "assistant")
-        scenario = judge_script(instruction, candidate, self.stop_token, last_agent_message, seed)
+
+        def scenario() -> SimScenario:
+            return judge_script(instruction, candidate, self.stop_token, last_agent_message, seed)
+
         try:
             with anyio.fail_after(self.timeout_s):
                 parsed = await create_structured(
@@ -114,19 +117,15 @@ class HumanSimulator:
     model: str
     system_prompt: str
     instruction: str
-    scenario: SimScenario | ScenarioJSON
+    scenario: SimScenario | ScenarioJSON | None  # None: the model plays no scripts
     call: CallContext
     timeout_s: float
     best_of: int = 1
     judge: TurnJudge | None = None
 
     def __post_init__(self) -> None:
-        self.scenario = scenario_json(self.scenario)  # sent with every call: dump it once
-
-    @property
-    def seed(self) -> int:
-        """The scenario's seed: candidate i of a Best-of-N turn plays seed + i."""
-        return int(scenario_json(self.scenario)["seed"])
+        if self.scenario is not None:  # sent with every call: dump it once
+            self.scenario = scenario_json(self.scenario)
 
     def view(self, transcript: Transcript) -> list[LLMMessage]:
         """The human's model request: its utterances as assistant messages, and vice versa."""
@@ -161,7 +160,7 @@ class HumanSimulator:
     async def _sample(
         self,
         messages: Sequence[LLMMessage],
-        scenario: SimScenario | ScenarioJSON,
+        scenario: SimScenario | ScenarioJSON | None,
         call: CallContext,
     ) -> str:
         result = await self.gateway.create(
@@ -171,11 +170,23 @@ class HumanSimulator:
             raise ModelError(self.model, "the simulated user answered with tool calls")
         return result.content.strip()
 
+    @property
+    def seed(self) -> int:
+        """The seed of the simulator's scripts (the user's, its judge's): its script's own, or
+        0 when the user's model plays no scripts."""
+        return 0 if self.scenario is None else int(scenario_json(self.scenario)["seed"])
+
+    def _candidate_script(self, index: int) -> ScenarioJSON | None:
+        """Candidate i of a Best-of-N turn plays the script with its seed + i."""
+        if self.scenario is None:
+            return None
+        return {**scenario_json(self.scenario), "seed": self.seed + index}
+
     async def _candidates(self, messages: Sequence[LLMMessage]) -> list[str]:
         texts = [""] * self.best_of
 
         async def one(index: int) -> None:
-            scenario = {**scenario_json(self.scenario), "seed": self.seed + index}
+            scenario = self._candidate_script(index)
             texts[index] = await self._sample(messages, scenario, self.call.sample(index))
 
         async with anyio.create_task_group() as tg:

@@ -92,7 +92,7 @@ class Proposer:
                 self.model,
                 messages,
                 RawProposal,
-                scenario=proposer_script(context.anchor, seed, context.missing),
+                scenario=lambda: proposer_script(context.anchor, seed, context.missing),
                 call=call,
             )
         except StructuredOutputError as exc:

@@ -70,6 +70,7 @@ class RecombineStep(AgentStep):
     nothing can follow it in one task.
     """
 
+    produces = frozenset({"blueprint"})
     params_model = RecombineParams
     needs_run_store = True
 
@@ -167,11 +168,11 @@ class RecombineStep(AgentStep):
         text = self.templates.render(
             self.prompt, "recombiner.j2", tasks=[{"instruction": i} for i in instructions]
         )
-        scenario = text_script("recombiner", merged_instruction(instructions), episode.seed)
+        seed = episode.seed
         result = await self.gateway.create(
             self.model,
             [UserMessage(content=text, source="user")],
-            scenario=scenario,
+            scenario=lambda: text_script("recombiner", merged_instruction(instructions), seed),
             call=self.call(episode, params.role),
         )
         content = result.content if isinstance(result.content, str) else ""

@@ -6,6 +6,7 @@ from autogen_core.models import UserMessage
 
 from agents.gateway import CallContext, ModelGateway
 from agents.resources import Templates
+from agents.scenario import SimScenario
 from agents.sim_roles import text_script
 from runtime.errors import ModelError
 
@@ -32,7 +33,10 @@ class Reflector:
         if self.gateway is None or self.model is None:
             return verbatim
         text = self.templates.render(self.prompt, "reflector.j2", stage=stage, reasons=reasons)
-        scenario = text_script("reflector", "\n".join(f"- {line}" for line in verbatim), seed)
+
+        def scenario() -> SimScenario:
+            return text_script("reflector", "\n".join(f"- {line}" for line in verbatim), seed)
+
         try:
             result = await self.gateway.create(
                 self.model, [UserMessage(content=text, source="user")], scenario=scenario, call=call

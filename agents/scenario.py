@@ -6,6 +6,7 @@ simulated client stays domain-agnostic: callers that know the domain write the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -77,11 +78,18 @@ ScenarioJSON = dict[str, Any]
 """A script in the JSON form it travels in with each request."""
 
 
-def scenario_json(scenario: SimScenario | ScenarioJSON) -> ScenarioJSON:
+ScenarioSource = SimScenario | ScenarioJSON | Callable[[], SimScenario | ScenarioJSON]
+"""A script, or how to build it: the gateway builds it only for a model that plays scripts
+(the simulator, or a `send_scenario` server), so real-model runs never build one."""
+
+
+def scenario_json(scenario: ScenarioSource) -> ScenarioJSON:
     """The script as sent with a request; callers that send it on every call dump it once.
 
     Default-valued fields are left out, which keeps the many live episodes' scripts small.
     """
+    if callable(scenario):
+        scenario = scenario()
     if isinstance(scenario, SimScenario):
         return scenario.model_dump(mode="json", exclude_defaults=True)
     return scenario

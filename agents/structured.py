@@ -15,7 +15,7 @@ from autogen_core.models import CreateResult, LLMMessage, RequestUsage, UserMess
 from pydantic import BaseModel, ValidationError
 
 from agents.gateway import CallContext, JsonOutput, ModelGateway
-from agents.scenario import SimScenario
+from agents.scenario import ScenarioSource
 from runtime.errors import ModelError
 from runtime.model_config import JsonMode
 
@@ -49,7 +49,7 @@ async def create_structured(
     messages: Sequence[LLMMessage],
     schema: type[T],
     *,
-    scenario: SimScenario | None = None,
+    scenario: ScenarioSource | None = None,
     call: CallContext | None = None,
     cache: bool = True,
 ) -> Parsed[T]:

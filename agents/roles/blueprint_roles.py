@@ -240,6 +240,7 @@ class ValidatorKind(RoleKind):
     name = "validator"
     accepts: ClassVar[dict[str, type[Any]]] = {"proposal": Proposed}
     emits: ClassVar[dict[str, type[Any]]] = {"valid": Validated, "invalid": Failed}
+    produces = frozenset({"blueprint"})
     params_model = ValidatorParams
 
     def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
@@ -271,6 +272,7 @@ class ReviewerRole(Role):
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         assert isinstance(message, Validated)
         services = self.scope.services
+        blueprint = message.blueprint
         text = services.templates.render(
             self.prompt,
             "reviewer.j2",
@@ -288,7 +290,7 @@ class ReviewerRole(Role):
                 self.model,
                 messages,
                 Review,
-                scenario=reviewer_script(message.blueprint, _seed(self.scope) + self.index),
+                scenario=lambda: reviewer_script(blueprint, _seed(self.scope) + self.index),
                 call=self.scope.call(self.role).sample(self.index),
             )
         except (StructuredOutputError, ModelError) as exc:
@@ -511,6 +513,7 @@ class GivenKind(RoleKind):
     name = "given_blueprint"
     accepts: ClassVar[dict[str, type[Any]]] = {START: object}
     emits: ClassVar[dict[str, type[Any]]] = {"valid": Validated}
+    needs = frozenset({"blueprint"})
     params_model = ValidatorParams
 
     def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:

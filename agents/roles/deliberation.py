@@ -99,10 +99,12 @@ class CriticRole(Role):
             diff=reviewed.diff,
             debate=debate,
         )
-        review = simulated_review(reviewed.blueprint)
-        scenario = SimScenario(
-            role="critic", seed=self.scope.seed, replies=[SimReply(text=_critique(review))]
-        )
+        seed = self.scope.seed
+
+        def scenario() -> SimScenario:
+            review = simulated_review(reviewed.blueprint)
+            return SimScenario(role="critic", seed=seed, replies=[SimReply(text=_critique(review))])
+
         try:
             result = await services.gateway.create(
                 self.model,
@@ -168,11 +170,13 @@ class DebateJudgeRole(Role):
             SystemMessage(content="You decide debates about training tasks. Answer in JSON."),
             UserMessage(content=text, source="user"),
         ]
-        review = simulated_review(last.reviewed.blueprint)
-        sim = {"approve": review.total == 4, "reason": review.rationale}
-        scenario = SimScenario(
-            role="judge", seed=self.scope.seed, replies=[SimReply(json_value=sim)]
-        )
+        seed = self.scope.seed
+
+        def scenario() -> SimScenario:
+            review = simulated_review(last.reviewed.blueprint)
+            sim = {"approve": review.total == 4, "reason": review.rationale}
+            return SimScenario(role="judge", seed=seed, replies=[SimReply(json_value=sim)])
+
         try:
             parsed = await create_structured(
                 services.gateway,
@@ -243,13 +247,16 @@ class SupervisorRole(Role):
         ]
         writes = services.writes
         domain = services.handle.domain
-        unconfirmed = unconfirmed_writes(
-            transcript.messages, lambda t: domain.write_words(t) if t in writes else None
-        )
-        sim = {"approve": not unconfirmed, "reason": "; ".join(unconfirmed) or "confirmed"}
-        scenario = SimScenario(
-            role="supervisor", seed=scope.seed, replies=[SimReply(json_value=sim)]
-        )
+
+        def scenario() -> SimScenario:
+            unconfirmed = unconfirmed_writes(
+                transcript.messages, lambda t: domain.write_words(t) if t in writes else None
+            )
+            sim = {"approve": not unconfirmed, "reason": "; ".join(unconfirmed) or "confirmed"}
+            return SimScenario(
+                role="supervisor", seed=scope.seed, replies=[SimReply(json_value=sim)]
+            )
+
         try:
             parsed = await create_structured(
                 services.gateway,
