@@ -33,6 +33,7 @@ class LoadTaskParams(StepParams):
 class LoadTaskStep(Step):
     """Records task `index` of a tau-bench-style file as this episode's blueprint."""
 
+    produces = frozenset({"blueprint"})
     params_model = LoadTaskParams
     tasks: list[Task]
     source: str

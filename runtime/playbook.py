@@ -317,9 +317,13 @@ def validate_steps(
     protocols: ProtocolCatalog | None = None,
 ) -> None:
     """Check every step kind exists and its params validate against the kind's model (a
-    protocol step's against the role kinds too, when `protocols` is given)."""
+    protocol step's against the role kinds too, when `protocols` is given), and that what
+    each step needs (a blueprint, ...) comes from its phase's input or an earlier step."""
+    produced: dict[str, frozenset[str]] = {}
     for p_index, phase in enumerate(playbook.phases):
         names: set[str] = set()
+        available = produced.get(phase.input.phase, frozenset()) if phase.input else frozenset()
+        made: frozenset[str] = frozenset()
         specs: list[tuple[Loc, StepSpec]] = [
             (("phases", p_index, "steps", s_index), spec)
             for s_index, spec in enumerate(phase.steps)
@@ -328,15 +332,58 @@ def validate_steps(
             specs.append((("phases", p_index, "on_fail"), phase.on_fail))
         for loc, spec in specs:
             if protocols is not None and _is_protocol(spec, steps):
-                _check_protocol_step(spec, steps, source, loc, protocols)
+                checked = _check_protocol_step(spec, steps, source, loc, protocols)
+                _check_needs_of_protocol(checked, available, phase, source, loc)
+                gives = checked.produces
             else:
                 step_params(spec, steps, source, loc)
+                gives = _check_needs_of_step(steps.get(spec.kind), available, phase, source, loc)
             if loc[2] == "steps":
                 if spec.step_name in names:
                     raise source.error(
                         (*loc, "name"), f"duplicate step name {spec.step_name!r} in this phase"
                     )
                 names.add(spec.step_name)
+                available |= gives
+                made |= gives
+        produced[phase.name] = made
+
+
+def _missing(data: str, phase: PhaseConfig) -> str:
+    """Why `data` is not there, and how to provide it."""
+    if phase.input is not None:
+        where = f"its input phase {phase.input.phase!r} makes none"
+    else:
+        where = "the phase has no `input` and no earlier step makes one"
+    return (
+        f"needs a {data}, but {where} (feed the phase from a phase that makes {data}s, or put "
+        f"a step that makes one, such as load_task, before it)"
+    )
+
+
+def _check_needs_of_protocol(
+    checked: CheckedProtocol,
+    available: frozenset[str],
+    phase: PhaseConfig,
+    source: YamlSource,
+    loc: Loc,
+) -> None:
+    unmet = checked.unmet_need(available)
+    if unmet is not None:
+        role, data = unmet
+        kind = checked.kinds[role].name
+        raise source.error((*loc, "roles", role), f"a {kind} role {_missing(data, phase)}")
+
+
+def _check_needs_of_step(
+    kind: Any, available: frozenset[str], phase: PhaseConfig, source: YamlSource, loc: Loc
+) -> frozenset[str]:
+    """What a step of `kind` gives later steps; refused when it needs what is not there."""
+    needs: frozenset[str] = getattr(kind, "needs", frozenset())
+    for data in sorted(needs - available):
+        raise source.error((*loc, "kind"), f"step {kind.__name__} {_missing(data, phase)}")
+    produces: frozenset[str] = getattr(kind, "produces", frozenset())
+    return produces
 
 
 def _is_protocol(spec: StepSpec, steps: StepRegistry) -> bool:
@@ -349,7 +396,7 @@ def _is_protocol(spec: StepSpec, steps: StepRegistry) -> bool:
 
 def _check_protocol_step(
     spec: StepSpec, steps: StepRegistry, source: YamlSource, loc: Loc, protocols: ProtocolCatalog
-) -> None:
+) -> CheckedProtocol:
     """Resolve `use:` in place (the stored playbook holds the whole protocol), validate the
     parameters, then check the protocol against the role kinds."""
     try:
@@ -365,6 +412,7 @@ def _check_protocol_step(
     checked = check_protocol(params, protocols.kinds)
     if not isinstance(checked, CheckedProtocol):
         raise source.error((*loc, *checked.loc), checked.message)
+    return checked
 
 
 def step_params(spec: StepSpec, steps: StepRegistry, source: YamlSource, loc: Loc) -> StepParams:

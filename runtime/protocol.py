@@ -126,6 +126,11 @@ class RoleKind(ABC):
     """What the kind is shown by default; a role's `sees` may narrow it."""
     can_see: ClassVar[frozenset[str]] = frozenset()
     """Everything a role of this kind may be shown."""
+    needs: ClassVar[frozenset[str]] = frozenset()
+    """Data the role works on that the phase must provide (e.g. `blueprint`: the episode's
+    task, from the phase's input or an earlier step); checked when the playbook loads."""
+    produces: ClassVar[frozenset[str]] = frozenset()
+    """Data an accepted episode records because of this role (e.g. `blueprint`)."""
 
     @abstractmethod
     def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
@@ -211,6 +216,20 @@ class CheckedProtocol:
     spec: ProtocolSpec
     kinds: dict[str, RoleKind]
     params: dict[str, BaseModel]
+
+    @property
+    def produces(self) -> frozenset[str]:
+        """What an accepted episode of this protocol records."""
+        return frozenset().union(*(kind.produces for kind in self.kinds.values()))
+
+    def unmet_need(self, available: frozenset[str]) -> tuple[str, str] | None:
+        """The first (role, data) a role needs that neither the phase nor the protocol's own
+        roles provide; None when every need is met."""
+        provided = available | self.produces
+        for name, kind in self.kinds.items():
+            for data in sorted(kind.needs - provided):
+                return name, data
+        return None
 
 
 def check_protocol(

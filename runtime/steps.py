@@ -131,6 +131,11 @@ class Step(ABC):
     """True for steps that read other items from the run's store (they run where it is)."""
     needs_domain: ClassVar[bool] = False
     """True for steps that act on the phase's domain: a phase without one is refused at load."""
+    needs: ClassVar[frozenset[str]] = frozenset()
+    """Data the step works on that its phase's input or an earlier step must provide
+    (e.g. `blueprint`); a playbook where nothing provides it is refused at load."""
+    produces: ClassVar[frozenset[str]] = frozenset()
+    """Data the step records for an accepted episode (e.g. `blueprint`)."""
 
     def __init__(self, name: str, params: StepParams, phase: PhaseContext) -> None:
         self.name = name

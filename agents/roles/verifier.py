@@ -141,6 +141,7 @@ class VerifierKind(RoleKind):
         "rejected": Judged,
         "failed": Judged,
     }
+    needs = frozenset({"blueprint"})  # the ground truth it replays
     params_model = VerifierParams
     can_see = frozenset({"blueprint", "transcript", "state"})
     sees = ("blueprint", "transcript", "state")
