@@ -16,8 +16,9 @@ from agents.preflight import preflight
 from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
 from agents.roles import protocol_scopes_hook, register_protocols, register_role_kinds
+from agents.roles.played import PLAYERS, played_user
 from agents.trajectory_steps import register_trajectory_steps
-from runtime.plugins import Extensions
+from runtime.plugins import Extensions, Player
 
 
 def register(extensions: Extensions) -> None:
@@ -27,6 +28,8 @@ def register(extensions: Extensions) -> None:
     extensions.run_hooks.append(protocol_scopes_hook)
     register_role_kinds(extensions.roles)
     register_protocols(extensions.protocols)
+    for name, speak in PLAYERS.items():
+        extensions.players.register(name, Player("human", "user", played_user(speak)))
     extensions.steps.register("recombine", RecombineStep)
     register_trajectory_steps(extensions)
     register_exporters(extensions.exporters)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime.engine import Engine, ProgressSink, RunSummary
-from runtime.errors import PlaybookError, RegistryError, StoreError
+from runtime.engine import Engine, ProgressSink, RunContext, RunHook, RunSummary
+from runtime.errors import PlaybookError, RegistryError, StoreError, UsageError
 from runtime.exports import ExportError, ExportSource, export_run
 from runtime.playbook import Playbook, parse_playbook
 from runtime.plugins import Extensions, load_extensions
+from runtime.protocol import resolve_protocol
+from runtime.protocol_step import AttachedRoles, RoleFactory
 from runtime.secrets import redacted_locations
 from runtime.store import Store
 from runtime.store_types import RunRecord
@@ -103,11 +105,23 @@ def _validate(
 
 
 async def run_playbook(
-    loaded: LoadedPlaybook | str | Path, *, progress: ProgressSink | None = None
+    loaded: LoadedPlaybook | str | Path,
+    *,
+    progress: ProgressSink | None = None,
+    attach: Mapping[str, RoleFactory] | None = None,
 ) -> RunSummary:
-    """Run (or continue) a playbook; a repeated call does only uncommitted work."""
+    """Run (or continue) a playbook; a repeated call does only uncommitted work.
+
+    `attach` plays protocol roles with the caller's own objects: keyed by a role's name or
+    its kind (`{"human": factory}`), each factory builds the role for one episode from the
+    episode's scope, and the protocol runs it as that role's actor.
+    """
     if not isinstance(loaded, LoadedPlaybook):
         loaded = load_playbook(loaded)
+    hooks = list(loaded.extensions.run_hooks)
+    if attach:
+        _check_attachable(loaded, attach)
+        hooks.append(_attaching(AttachedRoles(dict(attach))))
     for check in loaded.extensions.preflight:
         await check(loaded.playbook)
     async with AsyncExitStack() as stack:
@@ -120,7 +134,7 @@ async def run_playbook(
             loaded.playbook,
             loaded.extensions.steps,
             playbook_path=loaded.path,
-            hooks=loaded.extensions.run_hooks,
+            hooks=hooks,
             progress=progress,
             executor=executor,
         )
@@ -131,6 +145,43 @@ async def run_playbook(
             loaded, Path(summary.store_path), spec.format, destination, spec.include_rejected
         )
     return summary
+
+
+def protocol_roles(loaded: LoadedPlaybook) -> dict[str, set[str]]:
+    """Per role name and per role kind in the playbook's protocol steps, the phases it is in."""
+    found: dict[str, set[str]] = {}
+    library = loaded.extensions.protocols
+    for phase in loaded.playbook.phases:
+        for step in phase.steps:
+            if step.kind != "protocol":
+                continue
+            roles = resolve_protocol(step.raw_params, library).get("roles") or {}
+            for name, spec in roles.items():
+                for key in (name, spec.get("agent") if isinstance(spec, dict) else None):
+                    if isinstance(key, str):
+                        found.setdefault(key, set()).add(phase.name)
+    return found
+
+
+def _check_attachable(loaded: LoadedPlaybook, attach: Mapping[str, RoleFactory]) -> None:
+    if loaded.playbook.executor.kind != "local":
+        raise UsageError("attached roles run in this process: use executor kind 'local'")
+    known = protocol_roles(loaded)
+    for name in attach:
+        if name not in known:
+            shown = ", ".join(sorted(known)) or "none: the playbook has no protocol step"
+            raise UsageError(f"no protocol role or role kind {name!r} to play (known: {shown})")
+
+
+def _attaching(attached: AttachedRoles) -> RunHook:
+    """A run hook that hands the attached roles to the protocol steps."""
+
+    @asynccontextmanager
+    async def hook(context: RunContext) -> AsyncIterator[None]:
+        context.resources.provide(AttachedRoles, attached)
+        yield
+
+    return hook
 
 
 async def export_stored_run(

@@ -17,6 +17,8 @@ from runtime.errors import RegistryError
 from runtime.exports import ExporterRegistry
 from runtime.playbook import Playbook
 from runtime.protocol import ProtocolCatalog, ProtocolLibrary, RoleKinds
+from runtime.protocol_step import RoleFactory
+from runtime.registry import Registry
 from runtime.steps import StepRegistry, default_step_registry
 from runtime.store import Store
 from runtime.yaml_source import YamlSource
@@ -36,6 +38,16 @@ Preflight = Callable[[Playbook], Awaitable[None]]
 answer); it raises an `ApigenError` naming the cause, so a doomed run leaves no trace."""
 
 
+@dataclass(frozen=True)
+class Player:
+    """Someone a command line can name to play a protocol role (`run --role user=console`):
+    `plays` is the role kind it is made for, `called` the word a person uses for it."""
+
+    plays: str
+    called: str
+    factory: RoleFactory
+
+
 @dataclass
 class Extensions:
     """Everything plugins can extend; passed to each plugin's `register`."""
@@ -48,6 +60,7 @@ class Extensions:
     checks: list[PlaybookCheck] = field(default_factory=list)
     roles: RoleKinds = field(default_factory=RoleKinds)
     protocols: ProtocolLibrary = field(default_factory=ProtocolLibrary)
+    players: Registry[Player] = field(default_factory=lambda: Registry("player"))
 
     def __post_init__(self) -> None:
         self.run_hooks.append(_provide_roles(self.roles))

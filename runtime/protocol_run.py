@@ -224,7 +224,14 @@ class ProtocolRun:
     def _note(self, sender: str, receiver: str, said: Emitted) -> None:
         entry = TraceEntry(sender, receiver, said.kind, summarize(said.message))
         self.trace.append(entry)
-        _log.debug("protocol.message", sender=sender, receiver=receiver, kind=said.kind)
+        _log.debug(
+            "protocol.message",
+            episode_id=self.episode,
+            sender=sender,
+            receiver=receiver,
+            kind=said.kind,
+            text=entry.text,
+        )
 
 
 def _reason(sender: str, said: Emitted) -> str:

@@ -9,12 +9,12 @@ message trace is recorded with the episode (`inspect RUN --trace ITEM`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.errors import ApigenError
-from runtime.protocol import CheckedProtocol, ProtocolSpec, RoleKinds, check_protocol
+from runtime.protocol import CheckedProtocol, ProtocolSpec, Role, RoleKinds, check_protocol
 from runtime.protocol_run import ProtocolFailed, ProtocolRun
 from runtime.steps import Episode, PhaseContext, Step, StepOutcome, StepParams
 
@@ -36,6 +36,28 @@ class ProtocolScopes:
     accepted: Callable[[Any], None] | None = None
 
 
+RoleFactory = Callable[[Any], Role]
+"""Builds a role for one episode from what its roles are given (the episode's scope)."""
+
+
+@dataclass(frozen=True)
+class AttachedRoles:
+    """Roles the embedding program plays itself (a run resource): keyed by role name or by
+    role kind, each builds the program's own role object for an episode; the protocol runs
+    it as that role's actor in place of the one its kind would build."""
+
+    players: Mapping[str, RoleFactory] = field(default_factory=dict)
+
+    def for_protocol(self, protocol: CheckedProtocol, context: Any) -> dict[str, Role]:
+        """The attached roles of one episode of `protocol`."""
+        found: dict[str, Role] = {}
+        for name, spec in protocol.spec.roles.items():
+            factory = self.players.get(name) or self.players.get(spec.agent)
+            if factory is not None:
+                found[name] = factory(context)
+        return found
+
+
 class ProtocolStep(Step):
     """Runs the declared protocol for each episode attempt."""
 
@@ -43,6 +65,7 @@ class ProtocolStep(Step):
     needs_domain = True
     protocol: CheckedProtocol
     scopes: ProtocolScopes
+    attached: AttachedRoles
 
     async def setup(self) -> None:
         resources = self.phase.resources
@@ -52,6 +75,7 @@ class ProtocolStep(Step):
             raise ApigenError(f"phase {self.phase.phase!r}: protocol.{where}: {checked.message}")
         self.protocol = checked
         self.scopes = resources.require(ProtocolScopes)
+        self.attached = resources.get(AttachedRoles) or AttachedRoles()
 
     def params_spec(self) -> ProtocolSpec:
         params = self.params
@@ -61,7 +85,10 @@ class ProtocolStep(Step):
     async def run(self, episode: Episode) -> StepOutcome:
         context = self.scopes.scope(self.phase, episode)
         episode.state[_CONTEXT] = context
-        run = ProtocolRun(self.protocol, self.phase.system, context, episode=episode.key)
+        attached = self.attached.for_protocol(self.protocol, context)
+        run = ProtocolRun(
+            self.protocol, self.phase.system, context, attached=attached, episode=episode.key
+        )
         try:
             result = await run.run(start=None)
         except ProtocolFailed as exc:

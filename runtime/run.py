@@ -23,13 +23,14 @@ from runtime.api import (
     load_playbook,
     load_stored_playbook,
     not_loaded,
+    protocol_roles,
     resolve_store_path,
     run_playbook,
     stored_run,
 )
 from runtime.console import LogProgress, RichProgress
 from runtime.engine import RunSummary
-from runtime.errors import ApigenError, RunStopped
+from runtime.errors import ApigenError, RunStopped, UsageError
 from runtime.exports import sidecar_path
 from runtime.inspection import (
     failure_lines,
@@ -44,6 +45,7 @@ from runtime.log import configure_logging
 from runtime.loop import run as run_on_loop
 from runtime.playbook import Playbook, playbook_json_schema
 from runtime.plugins import load_extensions
+from runtime.protocol_step import RoleFactory
 from runtime.secrets import redact_text
 from runtime.shutdown import Interrupted, run_until_signalled
 from runtime.store import Store
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the playbook's seed (a new run)")
     run.add_argument("--concurrency", type=int, help="override episodes in flight")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_roles(run)
     add_logging(run)
 
     resume = sub.add_parser("resume", help="continue an interrupted run")
@@ -92,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--run-id", help="which run in the store (default: latest unfinished)")
     resume.add_argument("--no-progress", action="store_true")
     add_plugins(resume)
+    add_roles(resume)
     resume.add_argument(
         "--retry-failed",
         action="store_true",
@@ -163,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "retry_failed", False):
             forgotten = run_on_loop(_forget_failed, loaded)
             print(f"retrying {forgotten} failed items", file=sys.stderr)
-        summary = _run_with_progress(loaded, no_progress=args.no_progress)
+        attach = _players(loaded, getattr(args, "role", []))
+        no_progress = args.no_progress or bool(attach)
+        summary = _run_with_progress(loaded, no_progress=no_progress, attach=attach)
     except RunStopped as exc:
         print(f"stopped: {exc}; fix it, then `resume` to continue", file=sys.stderr)
         return EXIT_STOPPED
@@ -250,24 +256,64 @@ def _load_for(args: argparse.Namespace) -> LoadedPlaybook:
     return run_on_loop(_stored, resolve_store_path(target), args.run_id, args.plugin, True)
 
 
+def add_roles(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ROLE=PLAYER",
+        help="play a protocol role yourself, e.g. user=console (one episode at a time)",
+    )
+
+
+def _players(loaded: LoadedPlaybook, wanted: list[str]) -> dict[str, RoleFactory]:
+    """`--role ROLE=PLAYER` options as attached roles: ROLE is a protocol role's name or
+    kind, or the player's own word for what it plays (`user` for the console)."""
+    attach: dict[str, RoleFactory] = {}
+    known = protocol_roles(loaded)
+    for option in wanted:
+        role, sep, name = option.partition("=")
+        if not sep or not role or not name:
+            raise UsageError(f"--role {option!r}: expected ROLE=PLAYER, e.g. user=console")
+        player = loaded.extensions.players.get(name)
+        if role not in known and role == player.called:
+            role = player.plays
+        if role not in known:
+            shown = ", ".join(sorted(known)) or "none"
+            raise UsageError(f"--role {option!r}: no protocol role {role!r} (known: {shown})")
+        attach[role] = player.factory
+    if attach:  # a person plays one episode at a time
+        loaded.playbook = loaded.playbook.model_copy(update={"concurrency": 1})
+    return attach
+
+
 async def _stored(
     store_file: Path, run_id: str | None, plugins: list[str], for_run: bool
 ) -> LoadedPlaybook:
     return await load_stored_playbook(store_file, run_id, plugins=plugins, for_run=for_run)
 
 
-def _run_with_progress(loaded: LoadedPlaybook, *, no_progress: bool) -> RunSummary:
+def _run_with_progress(
+    loaded: LoadedPlaybook,
+    *,
+    no_progress: bool,
+    attach: dict[str, RoleFactory] | None = None,
+) -> RunSummary:
     console = Console(stderr=True)
     if console.is_terminal and not no_progress:
         with RichProgress(console) as progress:
-            return run_on_loop(_run, loaded, progress)
+            return run_on_loop(_run, loaded, progress, attach)
     with LogProgress() as plain:
-        return run_on_loop(_run, loaded, plain)
+        return run_on_loop(_run, loaded, plain, attach)
 
 
-async def _run(loaded: LoadedPlaybook, progress: RichProgress | LogProgress) -> RunSummary:
+async def _run(
+    loaded: LoadedPlaybook,
+    progress: RichProgress | LogProgress,
+    attach: dict[str, RoleFactory] | None = None,
+) -> RunSummary:
     async def run() -> RunSummary:
-        return await run_playbook(loaded, progress=progress)
+        return await run_playbook(loaded, progress=progress, attach=attach)
 
     return await run_until_signalled(run, grace_s=loaded.playbook.timeouts.shutdown_s)
 

@@ -97,12 +97,18 @@ class HumanRole(Role):
         return self._say(self.pending[chosen])
 
     def _say(self, text: str) -> list[Emitted]:
-        transcript = self.scope.transcript
-        transcript.messages.append(ChatMessage(role="user", content=text))
-        transcript.turns += 1
-        if self.params.stop_token in text:
-            return [Emitted("ended", Ended("stop"))]
-        return [Emitted("said", Said(text))]
+        return say_as_user(self.scope, text, self.params.stop_token)
+
+
+def say_as_user(scope: EpisodeScope, text: str, stop_token: str) -> list[Emitted]:
+    """The user's turn, recorded in the transcript: it ends the dialogue if it holds the
+    stop token, else it goes to the assistant."""
+    transcript = scope.transcript
+    transcript.messages.append(ChatMessage(role="user", content=text))
+    transcript.turns += 1
+    if stop_token in text:
+        return [Emitted("ended", Ended("stop"))]
+    return [Emitted("said", Said(text))]
 
 
 def _rank(candidate: Candidate) -> float:
@@ -120,6 +126,7 @@ class HumanKind(RoleKind):
         "candidates": Candidates,
         "ended": Ended,
     }
+    needs = frozenset({"blueprint"})  # the instruction the user follows
     params_model = HumanParams
     can_see = frozenset({"instruction", "persona"})
     sees = ("instruction",)
@@ -144,17 +151,20 @@ class HumanKind(RoleKind):
                 lambda b: _human_prompt(scope, prompt, b.instruction, None, params),
             )
             system = plain.of(blueprint)
-        scripts = services.per_blueprint(
-            f"human-script:{params.stop_token}",
-            lambda b: scenario_json(human_script(b, services.writes, 0, params.stop_token)),
-        )
-        scope.models["human"] = _model(scope, role, params)
+        model = scope.models["human"] = _model(scope, role, params)
+        scenario = None
+        if services.gateway.plays_scripts(model):
+            scripts = services.per_blueprint(
+                f"human-script:{params.stop_token}",
+                lambda b: scenario_json(human_script(b, services.writes, 0, params.stop_token)),
+            )
+            scenario = _seeded(scripts.of(blueprint), scope.seed)
         simulator = HumanSimulator(
             gateway=services.gateway,
-            model=scope.models["human"],
+            model=model,
             system_prompt=system,
             instruction=blueprint.instruction,
-            scenario=_seeded(scripts.of(blueprint), scope.seed),
+            scenario=scenario,
             call=scope.call(role),
             timeout_s=_timeout(scope, params),
             best_of=params.best_of,
@@ -214,6 +224,7 @@ class TurnJudgeKind(RoleKind):
     name = "turn_judge"
     accepts: ClassVar[dict[str, type[Any]]] = {"candidates": Candidates}
     emits: ClassVar[dict[str, type[Any]]] = {"scores": Scores}
+    needs = frozenset({"blueprint"})
     params_model = JudgeParams
     can_see = frozenset({"instruction", "dialogue"})
     sees = ("instruction", "dialogue")
@@ -244,7 +255,12 @@ class AssistantRole(Role):
     """One model call per message: a text reply, or tool calls for the environment."""
 
     def __init__(
-        self, scope: EpisodeScope, role: str, model: str, scenario: ScenarioJSON, timeout: float
+        self,
+        scope: EpisodeScope,
+        role: str,
+        model: str,
+        scenario: ScenarioJSON | None,
+        timeout: float,
     ):
         self.scope = scope
         self.model = model
@@ -300,12 +316,14 @@ class AssistantKind(RoleKind):
         ).of(context.blueprint)
         context.transcript.system = system
         context.transcript.tools = list(services.tools)  # type: ignore[arg-type]
-        scripts = services.per_blueprint(
-            "assistant-script",
-            lambda b: scenario_json(assistant_script(b, services.writes, 0)),
-        )
-        scenario = _seeded(scripts.of(context.blueprint), context.seed)
         model = context.models["assistant"] = _model(context, role, params)
+        scenario = None
+        if services.gateway.plays_scripts(model):
+            scripts = services.per_blueprint(
+                "assistant-script",
+                lambda b: scenario_json(assistant_script(b, services.writes, 0)),
+            )
+            scenario = _seeded(scripts.of(context.blueprint), context.seed)
         return AssistantRole(context, role, model, scenario, _timeout(context, params))
 
     def check_predicate(self, kind: str, predicate: str, message: Any) -> bool:
