@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from agents.step_base import BLUEPRINT
-from agents.trajectory_steps import TRAJECTORY
+from agents.steps.base import BLUEPRINT
+from agents.steps.load_task import TRAJECTORY
 from domains.base import ENDINGS
 from runtime.playbook import Playbook
 from runtime.store import Store

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from agents.resources import Templates, data_path
-from agents.trajectory_steps import LoadTaskParams, LoadTaskStep
+from agents.steps.load_task import LoadTaskParams, LoadTaskStep
 from domains.base import Task
 from domains.registry import resolve_domain
 from runtime.errors import ApigenError, RegistryError

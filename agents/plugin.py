@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from agents.ending_summary import ending_summary
 from agents.exports import register_exporters
-from agents.gateway import gateway_run_hook
+from agents.models.gateway import gateway_run_hook
+from agents.models.preflight import preflight
 from agents.passk import passk_summary
 from agents.playbook_checks import check_playbook
-from agents.preflight import preflight
-from agents.recombine import RecombineStep
 from agents.resources import agent_resources_hook
 from agents.roles import protocol_scopes_hook, register_protocols, register_role_kinds
 from agents.roles.played import PLAYERS, played_user
-from agents.trajectory_steps import register_trajectory_steps
+from agents.steps.load_task import register_trajectory_steps
+from agents.steps.recombine import RecombineStep
 from runtime.plugins import Extensions, Player
 
 

@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agents.validation import validate
+from agents.blueprints.validation import validate
 from benchmarks.airline_mutations import AIRLINE_MUTATIONS
 from benchmarks.generic_mutations import GENERIC_MUTATIONS
 from benchmarks.mutation_kit import FAULTS, GOOD, Context, Outcome, Proposal, Variant

@@ -1,6 +1,6 @@
 """Phase 2 end to end over real HTTP: our async engine vs a thread pool, at C = 100..1000.
 
-A loopback simulator (`agents.simserver`, its own process so CPU time can be attributed)
+A loopback simulator (`agents.simulated.server`, its own process so CPU time can be attributed)
 answers every chat request after L seconds of injected latency and plays each episode's
 script (`send_scenario`). For each concurrency C, in a fresh process each:
   * ours: `trajectories` (the conversation protocol over the retail task file, as many trials per
@@ -252,9 +252,9 @@ class _ThreadEpisodes:
     def __init__(self, base_url: str, concurrency: int) -> None:
         import openai
 
-        from agents.assistant import tool_schemas
-        from agents.blueprint import Blueprint, Provenance
-        from agents.human import OPENING
+        from agents.blueprints.blueprint import Blueprint, Provenance
+        from agents.dialogue.assistant import tool_schemas
+        from agents.dialogue.human import OPENING
         from domains.base import Task
         from domains.registry import resolve_domain
 
@@ -290,8 +290,8 @@ class _ThreadEpisodes:
 
         Returns whether it passed, when it sent its first request and when it finished.
         """
-        from agents.dialogue_script import assistant_script, human_script
-        from agents.scenario import SCENARIO_ARG
+        from agents.simulated.dialogue_scripts import assistant_script, human_script
+        from agents.simulated.scenario import SCENARIO_ARG
 
         blueprint = self.blueprints[index % len(self.blueprints)]
         seed = 1_000_003 * index + 17
@@ -388,7 +388,7 @@ class Server:
 
     def __init__(self, latency_s: float) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agents.simserver", "--port", "0",
+            [sys.executable, "-m", "agents.simulated.server", "--port", "0",
              "--latency-ms", str(latency_s * 1000)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from agents.validation import check_execution, check_format, execute
+from agents.blueprints.validation import check_execution, check_format, execute
 from domains.base import Domain
 from domains.environment import Environment
 

@@ -3,8 +3,8 @@
 For each domain: instantiate every task pattern on the default generated data for several
 seeds, derive good variants (as proposed, a failed read before the right one, a read made
 twice, an upgrade that makes more bags free) and faulty ones of twelve classes, and run
-`agents.validation.validate` on each. Prints, per class, the variants generated, rejected,
-and rejected by the expected check (format, execution, or the expected policy rule), and
+`agents.blueprints.validation.validate` on each. Prints, per class, the variants generated,
+rejected, and rejected by the expected check (format, execution, or the expected policy rule), and
 the share of good blueprints rejected. Goal: >= 99% of faulty variants rejected, 0 good
 blueprints rejected.
 

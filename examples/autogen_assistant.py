@@ -25,12 +25,12 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
-from agents.autogen_adapters import AutogenAssistant, GatewayChatCompletionClient
-from agents.conversation import ConversationLimits, converse
-from agents.dialogue_script import assistant_script
-from agents.gateway import CallContext, ModelGateway
+from agents.bridges.autogen_assistant import AutogenAssistant, GatewayChatCompletionClient
+from agents.dialogue.conversation import ConversationLimits, converse
+from agents.dialogue.verify import verify_trajectory
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import Templates
-from agents.verify import verify_trajectory
+from agents.simulated.dialogue_scripts import assistant_script
 from domains.registry import resolve_domain
 from examples.embed_in_autogen_team import MODELS, ROOT, STOP, build_human, load_task
 from runtime.log import configure_logging

@@ -15,12 +15,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.autogen_adapters import AutogenAssistant, GatewayChatCompletionClient
-from agents.dialogue_script import assistant_script
+from agents.bridges.autogen_assistant import AutogenAssistant, GatewayChatCompletionClient
 from agents.roles import EpisodeScope
 from agents.roles.messages import Ended, Said
 from agents.roles.turns import WholeTurnAssistant
-from agents.scenario import scenario_json
+from agents.simulated.dialogue_scripts import assistant_script
+from agents.simulated.scenario import scenario_json
 from domains.base import TRANSFER_TOOLS
 from runtime.protocol import Role, RoleKind
 

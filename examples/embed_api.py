@@ -19,11 +19,11 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
-from agents.context import ContextParams, ContextSampler
-from agents.gateway import CallContext, ModelGateway
-from agents.proposer import Proposer
+from agents.blueprints.context import ContextParams, ContextSampler
+from agents.blueprints.proposer import Proposer
+from agents.blueprints.validation import validate
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import Templates
-from agents.validation import validate
 from domains.registry import resolve_domain
 from runtime import RunSummary, load_playbook, run_playbook
 from runtime.log import configure_logging

@@ -24,15 +24,15 @@ from autogen_agentchat.conditions import MaxMessageTermination, TextMentionTermi
 from autogen_agentchat.messages import TextMessage, ToolCallRequestEvent
 from autogen_agentchat.teams import RoundRobinGroupChat
 
-from agents.assistant import Assistant, tool_schemas
-from agents.autogen_bridge import AssistantChatAgent, HumanChatAgent, TeamTranscript
-from agents.blueprint import Blueprint
-from agents.dialogue_script import assistant_script, human_script
-from agents.gateway import CallContext, ModelGateway
-from agents.human import HumanSimulator
+from agents.blueprints.blueprint import Blueprint
+from agents.bridges.autogen_agents import AssistantChatAgent, HumanChatAgent, TeamTranscript
+from agents.dialogue.assistant import Assistant, tool_schemas
+from agents.dialogue.human import HumanSimulator
+from agents.dialogue.trajectory_policy import trajectory_violations
+from agents.dialogue.verify import verify_trajectory
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import Templates
-from agents.trajectory_policy import trajectory_violations
-from agents.verify import verify_trajectory
+from agents.simulated.dialogue_scripts import assistant_script, human_script
 from domains.environment import Environment
 from domains.registry import resolve_domain
 from runtime.log import configure_logging

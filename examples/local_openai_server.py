@@ -1,11 +1,12 @@
 """Run a playbook against an OpenAI-compatible HTTP server: the loopback simulator here.
 
-This starts `agents.simserver` (the simulated backend behind a real OpenAI-compatible HTTP
-API) on a free loopback port, in this process or, with `--subprocess`, as
-`python -m agents.simserver --port N`, then runs `playbooks/trajectories.yaml` with its models
-replaced by `provider: openai` configs whose `base_url` points at the server. Every request
-goes through the openai SDK, the gateway's limits, retries (the server answers a few requests
-with HTTP 429 on purpose) and response cache, exactly as with a real server.
+This starts `agents.simulated.server` (the simulated backend behind a real
+OpenAI-compatible HTTP API) on a free loopback port, in this process or, with
+`--subprocess`, as `python -m agents.simulated.server --port N`, then runs
+`playbooks/trajectories.yaml` with its models replaced by `provider: openai` configs whose
+`base_url` points at the server. Every request goes through the openai SDK, the gateway's
+limits, retries (the server answers a few requests with HTTP 429 on purpose) and response
+cache, exactly as with a real server.
 
     python -m examples.local_openai_server [--subprocess]    (from the repository root)
 
@@ -41,7 +42,7 @@ from typing import Any
 import anyio
 from anyio.streams.text import TextReceiveStream
 
-from agents.simserver import serve_simulated
+from agents.simulated.server import serve_simulated
 from runtime import RunSummary, load_playbook, run_playbook
 from runtime.log import configure_logging
 
@@ -82,12 +83,13 @@ def _free_port() -> int:
 
 @asynccontextmanager
 async def subprocess_server() -> AsyncIterator[str]:
-    """`python -m agents.simserver` as a child process; yields its base URL once it listens."""
+    """`python -m agents.simulated.server` as a child process; yields its base URL once it
+    listens."""
     port = _free_port()
     command = [
         sys.executable,
         "-m",
-        "agents.simserver",
+        "agents.simulated.server",
         "--port",
         str(port),
         "--error-rate-429",

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from agents.dialogue.transcript import ChatMessage, Transcript
 from agents.passk import Keep, kept_from_store
 from agents.roles.dialogue import HumanKind, HumanParams
 from agents.roles.verifier import keep_rule, role_params, verifier_params
-from agents.step_base import BLUEPRINT
-from agents.trajectory_steps import TRAJECTORY, VERDICT
-from agents.transcript import ChatMessage, Transcript
+from agents.steps.base import BLUEPRINT
+from agents.steps.load_task import TRAJECTORY, VERDICT
 from runtime.exports import ExportSource
 from runtime.playbook import PhaseConfig
 

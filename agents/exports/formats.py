@@ -14,8 +14,8 @@ from typing import Any
 
 import anyio.to_thread
 
+from agents.dialogue.transcript import ChatMessage
 from agents.exports.collect import TrajectoryRecord, trajectories
-from agents.transcript import ChatMessage
 from runtime.exports import ExportError, ExportSource
 
 

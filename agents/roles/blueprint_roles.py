@@ -17,17 +17,17 @@ from typing import Any, ClassVar, Literal
 from autogen_core.models import LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.blueprint import Blueprint, Provenance
-from agents.committee import CRITERIA, Review, VoteParams, default_rules, disagreements
-from agents.context import ContextParams, ContextSampler, ProposalContext
-from agents.final_review import FinalReview, FinalReviewer
-from agents.proposer import Proposal, Proposer
-from agents.reflection import Reflector
+from agents.blueprints.blueprint import Blueprint, Provenance
+from agents.blueprints.committee import CRITERIA, Review, VoteParams, default_rules, disagreements
+from agents.blueprints.context import ContextParams, ContextSampler, ProposalContext
+from agents.blueprints.final_review import FinalReview, FinalReviewer
+from agents.blueprints.proposer import Proposal, Proposer
+from agents.blueprints.reflection import Reflector
+from agents.blueprints.validation import CheckResult, validate
+from agents.models.structured import StructuredOutputError, create_structured
 from agents.roles.scope import EpisodeScope
-from agents.sim_roles import reviewer_script
-from agents.step_base import record_funnel
-from agents.structured import StructuredOutputError, create_structured
-from agents.validation import CheckResult, validate
+from agents.simulated.blueprint_scripts import reviewer_script
+from agents.steps.base import record_funnel
 from runtime.errors import ModelError
 from runtime.protocol import START, Emitted, Role, RoleKind
 

@@ -15,15 +15,15 @@ from typing import Any, ClassVar
 from autogen_core.models import LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.dialogue.trajectory_policy import unconfirmed_writes
+from agents.dialogue.transcript import ChatMessage
+from agents.models.structured import StructuredOutputError, create_structured
 from agents.roles.blueprint_roles import Failed, Validated
 from agents.roles.messages import ToolCalls, ToolResults
 from agents.roles.scope import EpisodeScope
-from agents.scenario import SimReply, SimScenario
-from agents.sim_roles import simulated_review
-from agents.step_base import record_funnel
-from agents.structured import StructuredOutputError, create_structured
-from agents.trajectory_policy import unconfirmed_writes
-from agents.transcript import ChatMessage
+from agents.simulated.blueprint_scripts import simulated_review
+from agents.simulated.scenario import SimReply, SimScenario
+from agents.steps.base import record_funnel
 from domains.environment import ERROR_PREFIX
 from runtime.errors import ModelError
 from runtime.protocol import LIMIT, Emitted, Role, RoleKind

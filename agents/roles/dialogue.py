@@ -13,14 +13,14 @@ from typing import Any, ClassVar
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.assistant import is_refusal, model_view, run_calls, take_answer
-from agents.dialogue_script import assistant_script, human_script
-from agents.human import HumanSimulator, TurnJudge
-from agents.personas import DEFAULT_PERSONAS
+from agents.dialogue.assistant import is_refusal, model_view, run_calls, take_answer
+from agents.dialogue.human import HumanSimulator, TurnJudge
+from agents.dialogue.personas import DEFAULT_PERSONAS
+from agents.dialogue.transcript import BestOfTurn, Candidate, ChatMessage
 from agents.roles.messages import Candidates, Ended, Said, Scores, ToolCalls, ToolResults
 from agents.roles.scope import EpisodeScope
-from agents.scenario import ScenarioJSON, scenario_json
-from agents.transcript import BestOfTurn, Candidate, ChatMessage
+from agents.simulated.dialogue_scripts import assistant_script, human_script
+from agents.simulated.scenario import ScenarioJSON, scenario_json
 from domains.base import TRANSFER_TOOLS
 from runtime.errors import ModelError
 from runtime.protocol import START, Emitted, Role, RoleKind

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.transcript import Candidate, ChatMessage, ToolCall
+from agents.dialogue.transcript import Candidate, ChatMessage, ToolCall
 
 
 @dataclass(frozen=True, slots=True)

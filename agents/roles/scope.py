@@ -15,12 +15,12 @@ from typing import Any, Generic, TypeVar
 
 from autogen_core.tools import ToolSchema
 
-from agents.assistant import tool_schemas
-from agents.blueprint import Blueprint
-from agents.gateway import CallContext, ModelGateway
+from agents.blueprints.blueprint import Blueprint
+from agents.dialogue.assistant import tool_schemas
+from agents.dialogue.transcript import Transcript
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
-from agents.step_base import BLUEPRINT
-from agents.transcript import Transcript
+from agents.steps.base import BLUEPRINT
 from domains.environment import Environment
 from runtime.errors import ApigenError
 from runtime.steps import Episode, PhaseContext

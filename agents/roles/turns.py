@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.assistant import TurnAssistant
-from agents.human import HumanSimulator
+from agents.dialogue.assistant import TurnAssistant
+from agents.dialogue.human import HumanSimulator
+from agents.dialogue.transcript import ChatMessage, Transcript
 from agents.roles.messages import Ended, Said
-from agents.transcript import ChatMessage, Transcript
 from runtime.errors import ModelError
 from runtime.protocol import Emitted, Role
 

@@ -9,14 +9,14 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.dialogue.trajectory_policy import trajectory_violations
+from agents.dialogue.transcript import EndReason, Transcript
+from agents.dialogue.verify import verify_trajectory
 from agents.passk import Keep
 from agents.roles.messages import Ended, Judged
 from agents.roles.scope import EpisodeScope
-from agents.step_base import record_funnel
-from agents.trajectory_policy import trajectory_violations
-from agents.trajectory_steps import TRAJECTORY, VERDICT
-from agents.transcript import EndReason, Transcript
-from agents.verify import verify_trajectory
+from agents.steps.base import record_funnel
+from agents.steps.load_task import TRAJECTORY, VERDICT
 from runtime.playbook import PhaseConfig
 from runtime.protocol import LIMIT, Emitted, Role, RoleKind
 from runtime.protocol_run import LimitReached

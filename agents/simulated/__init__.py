@@ -1,6 +1,6 @@
 """The simulated backend: an offline, seeded model client that plays per-request scripts."""
 
-from agents.request_text import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
+from agents.models.request_text import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
 from agents.simulated._client import (
     SIMULATED_MODEL_INFO,
     SimOutcome,

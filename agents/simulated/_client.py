@@ -12,10 +12,10 @@ from autogen_core.models import CreateResult, LLMMessage, ModelInfo, RequestUsag
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from agents.chat_client_base import ChatClientBase
-from agents.request_text import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
-from agents.scenario import SCENARIO_ARG, SimScenario
+from agents.models.chat_client_base import ChatClientBase
+from agents.models.request_text import assistant_turns, estimate_tokens, prompt_tokens, tool_schema
 from agents.simulated._play import Played, play
+from agents.simulated.scenario import SCENARIO_ARG, SimScenario
 from runtime.log import get_logger
 from runtime.model_config import FaultName
 

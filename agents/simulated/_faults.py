@@ -12,7 +12,7 @@ import random
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from agents.scenario import SimToolCall
+from agents.simulated.scenario import SimToolCall
 from runtime.model_config import FaultName
 
 REFUSAL = "I'm sorry, but I can't help with that request."

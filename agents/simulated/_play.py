@@ -16,8 +16,8 @@ from typing import Any
 from autogen_core import FunctionCall
 from autogen_core.models import FinishReasons
 
-from agents.scenario import SimReply, SimScenario, SimToolCall
 from agents.simulated import _faults
+from agents.simulated.scenario import SimReply, SimScenario, SimToolCall
 from runtime.model_config import FaultName
 
 

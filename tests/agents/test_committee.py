@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.committee import (
+from agents.blueprints.committee import (
     Review,
     VoteParams,
     default_rules,

@@ -6,7 +6,7 @@ import random
 
 from library_domain import LibraryDomain
 
-from agents.context import ContextParams, ContextSampler, sample_write_chain, trim
+from agents.blueprints.context import ContextParams, ContextSampler, sample_write_chain, trim
 
 
 def test_a_write_chain_follows_shared_upstream_reads() -> None:

@@ -12,18 +12,18 @@ import pytest
 from autogen_core.models import ChatCompletionClient, CreateResult, ModelInfo, RequestUsage
 from library_domain import BORROW_TASK, LibraryDomain
 
-from agents.assistant import Assistant, tool_schemas
-from agents.blueprint import Blueprint
-from agents.conversation import ConversationLimits, converse
-from agents.dialogue_script import assistant_script, first_person, human_script
-from agents.gateway import CallContext, ModelGateway
-from agents.human import OPENING, HumanSimulator, TurnJudge
+from agents.blueprints.blueprint import Blueprint
+from agents.dialogue.assistant import Assistant, tool_schemas
+from agents.dialogue.conversation import ConversationLimits, converse
+from agents.dialogue.human import OPENING, HumanSimulator, TurnJudge
+from agents.dialogue.trajectory_policy import trajectory_violations
+from agents.dialogue.transcript import ChatMessage, Transcript
+from agents.dialogue.verify import verify_trajectory
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import Templates
-from agents.scenario import SimReply, SimScenario, SimToolCall
 from agents.simulated import SimulatedChatCompletionClient
-from agents.trajectory_policy import trajectory_violations
-from agents.transcript import ChatMessage, Transcript
-from agents.verify import verify_trajectory
+from agents.simulated.dialogue_scripts import assistant_script, first_person, human_script
+from agents.simulated.scenario import SimReply, SimScenario, SimToolCall
 from domains.environment import Environment
 from runtime.model_config import ModelConfig
 from runtime.store import Store

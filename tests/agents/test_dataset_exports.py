@@ -13,9 +13,9 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
+from agents.dialogue.transcript import ChatMessage, ChatRole, EndReason, Transcript
 from agents.exports.collect import training_messages
 from agents.exports.tau import task_files
-from agents.transcript import ChatMessage, ChatRole, EndReason, Transcript
 from domains.registry import resolve_domain
 from runtime.api import LoadedPlaybook, export_stored_run, load_playbook, run_playbook
 from runtime.engine import RunSummary

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agents.simserver import serving
+from agents.simulated.server import serving
 from domains.registry import resolve_domain
 from runtime.api import load_playbook, run_playbook
 from runtime.engine import RunSummary

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from agents.transcript import ChatMessage, ToolCall, Transcript
+from agents.dialogue.transcript import ChatMessage, ToolCall, Transcript
 
 USER = ChatMessage(role="user", content="Can I borrow b2?")
 TEXT = ChatMessage(role="assistant", content="Borrow b2?", reasoning="b2 is on the shelf.")

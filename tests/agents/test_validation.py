@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from library_domain import LibraryDomain
 
-from agents.validation import validate
+from agents.blueprints.validation import validate
 from domains.base import PolicyRule, Violation
 from domains.common_tools import transfer_to_human_agents
 from domains.environment import Environment, ToolResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from library_domain import LibraryDomain
 
-from agents.verify import (
+from agents.dialogue.verify import (
     missing_outputs,
     normalize_text,
     output_mentioned,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from agents.context import ContextParams, ContextSampler
+from agents.blueprints.context import ContextParams, ContextSampler
+from agents.blueprints.proposer import Proposer
 from agents.plugin import register
-from agents.proposer import Proposer
 from agents.resources import Templates
 from domains.adapter import ClassDomain
 from domains.task_draft import runs_cleanly
@@ -152,8 +152,8 @@ async def test_a_missing_ingredient_is_the_failure_reason_not_malformed_json(
 
 
 def test_a_write_whose_only_argument_is_the_users_id_is_confirmed_by_its_words() -> None:
-    from agents.trajectory_policy import lists_write
-    from agents.transcript import ToolCall
+    from agents.dialogue.trajectory_policy import lists_write
+    from agents.dialogue.transcript import ToolCall
 
     login = ToolCall(id="c1", name="message_login", arguments={"user_id": "USR003"})
     listing = 'To confirm, I will message login (user_id: "USR003"). Shall I proceed?'

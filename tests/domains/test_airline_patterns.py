@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from airline_fixtures import airline_env, airline_tables
 
-from agents.validation import validate
+from agents.blueprints.validation import validate
 from domains.airline import AirlineDomain
 from domains.airline.patterns import BaggageAllowance, RefuseCompensation
 from domains.base import Task, TaskPattern

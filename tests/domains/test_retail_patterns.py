@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from retail_fixtures import ANN, BOB, retail_env, retail_tables
 
-from agents.validation import validate
+from agents.blueprints.validation import validate
 from domains.base import Task, TaskPattern
 from domains.environment import Environment
 from domains.retail import RetailDomain

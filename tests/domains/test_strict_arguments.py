@@ -14,7 +14,7 @@ import airline_fixtures as air
 import pytest
 import retail_fixtures as shop
 
-from agents.validation import check_format
+from agents.blueprints.validation import check_format
 from domains.airline import AirlineDomain
 from domains.environment import Environment
 from domains.retail import RetailDomain

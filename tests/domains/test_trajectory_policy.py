@@ -13,9 +13,13 @@ from typing import Any
 import pytest
 from airline_fixtures import ANN, ANN_CARD, ANN_ME, BEN, BOB, airline_env
 
-from agents.assistant import NOT_RUN
-from agents.trajectory_policy import is_affirmative, trajectory_violations, unconfirmed_writes
-from agents.transcript import ChatMessage, ToolCall
+from agents.dialogue.assistant import NOT_RUN
+from agents.dialogue.trajectory_policy import (
+    is_affirmative,
+    trajectory_violations,
+    unconfirmed_writes,
+)
+from agents.dialogue.transcript import ChatMessage, ToolCall
 from domains.airline import AirlineDomain
 from domains.base import Ending
 from domains.environment import Environment

@@ -10,22 +10,22 @@ from autogen_agentchat.conditions import MaxMessageTermination, TextMentionTermi
 from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_core import CancellationToken
 
-from agents.assistant import Assistant, tool_schemas
-from agents.autogen_adapters import (
+from agents.blueprints.blueprint import Blueprint
+from agents.bridges.autogen_agents import AssistantChatAgent, HumanChatAgent, TeamTranscript
+from agents.bridges.autogen_assistant import (
     AutogenAssistant,
     EnvironmentTool,
     GatewayChatCompletionClient,
     ToolCallFailed,
 )
-from agents.autogen_bridge import AssistantChatAgent, HumanChatAgent, TeamTranscript
-from agents.blueprint import Blueprint
-from agents.conversation import ConversationLimits, converse
-from agents.dialogue_script import assistant_script, human_script
-from agents.gateway import CallContext, ModelGateway
-from agents.human import HumanSimulator
-from agents.scenario import SimReply, SimScenario, SimToolCall
-from agents.transcript import Transcript
-from agents.verify import verify_trajectory
+from agents.dialogue.assistant import Assistant, tool_schemas
+from agents.dialogue.conversation import ConversationLimits, converse
+from agents.dialogue.human import HumanSimulator
+from agents.dialogue.transcript import Transcript
+from agents.dialogue.verify import verify_trajectory
+from agents.models.gateway import CallContext, ModelGateway
+from agents.simulated.dialogue_scripts import assistant_script, human_script
+from agents.simulated.scenario import SimReply, SimScenario, SimToolCall
 from domains.environment import Environment
 from runtime.model_config import ModelConfig
 from runtime.store import Store

@@ -57,8 +57,8 @@ def test_the_custom_playbook_runs_with_its_committee_and_exports_sharegpt(
 def test_the_custom_proposer_prompt_renders_from_a_sampled_context() -> None:
     import random
 
-    from agents.context import ContextParams, ContextSampler
-    from agents.proposer import Proposer
+    from agents.blueprints.context import ContextParams, ContextSampler
+    from agents.blueprints.proposer import Proposer
     from agents.resources import Templates
     from domains.registry import resolve_domain
 

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from agents.simserver import ServerFaults, SimServer, serving
+from agents.simulated.server import ServerFaults, SimServer, serving
 
 FIXTURES = Path(__file__).parent / "fixtures" / "completions.json"
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agents.simserver import ServerFaults, SimServer
+from agents.simulated.server import ServerFaults, SimServer
 
 STOP = "###STOP###"
 

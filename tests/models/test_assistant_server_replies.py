@@ -14,11 +14,11 @@ import pytest
 from fixture_server import fixture, serve_fixtures
 from model_support import RUN_ID
 
-from agents.assistant import NOT_RUN, Assistant, tool_schemas
+from agents.dialogue.assistant import NOT_RUN, Assistant, tool_schemas
+from agents.dialogue.transcript import ChatMessage, Transcript
 from agents.exports.formats import openai_messages, sharegpt_turns
-from agents.gateway import CallContext, ModelGateway
-from agents.scenario import SimScenario
-from agents.transcript import ChatMessage, Transcript
+from agents.models.gateway import CallContext, ModelGateway
+from agents.simulated.scenario import SimScenario
 from domains.registry import resolve_domain
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig

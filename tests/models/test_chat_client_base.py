@@ -11,9 +11,9 @@ from autogen_core.models import CreateResult, LLMMessage, RequestUsage, UserMess
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from agents.chat_client_base import ChatClientBase
-from agents.models import DEFAULT_MODEL_INFO
-from agents.openai_wire import ToolChoice
+from agents.models.chat_client_base import ChatClientBase
+from agents.models.clients import DEFAULT_MODEL_INFO
+from agents.models.openai_wire import ToolChoice
 from agents.simulated import SimulatedChatCompletionClient
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ import pytest
 from autogen_core.models import ChatCompletionClient, UserMessage
 from local_http import Seen, raw_server, response
 
-from agents.models import build_client
+from agents.models.clients import build_client
 from runtime.model_config import ModelConfig
 
 pytestmark = pytest.mark.anyio

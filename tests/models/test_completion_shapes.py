@@ -8,7 +8,7 @@ import pytest
 from autogen_core import FunctionCall
 from autogen_core.models import CreateResult, FinishReasons, RequestUsage
 
-from agents.completion_shapes import (
+from agents.models.completion_shapes import (
     EMPTY,
     TRUNCATED,
     hermes_calls,

@@ -12,8 +12,8 @@ from autogen_core.models import UserMessage
 from local_http import raw_server, response
 from model_support import RUN_ID
 
-from agents.gateway import CallContext, ModelGateway, _retry_after, _seconds, classify
-from agents.transport import HttpStatusError
+from agents.models.gateway import CallContext, ModelGateway, _retry_after, _seconds, classify
+from agents.models.transport import HttpStatusError
 from runtime.errors import ModelError, RunStopped
 from runtime.model_config import ModelConfig
 from runtime.stop import StopSwitch

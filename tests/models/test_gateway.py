@@ -10,13 +10,13 @@ import pytest
 from autogen_core.models import CreateResult, UserMessage
 from model_support import RUN_ID
 
-from agents.chat_client_base import ChatClientBase
-from agents.gateway import CallContext, ModelGateway, RateLimiter, gateway_run_hook
-from agents.models import request_identity
-from agents.scenario import SimReply, SimScenario
+from agents.models.chat_client_base import ChatClientBase
+from agents.models.clients import request_identity
+from agents.models.gateway import CallContext, ModelGateway, RateLimiter, gateway_run_hook
+from agents.models.transport import HttpStatusError
 from agents.simulated import SimulatedChatCompletionClient
 from agents.simulated._client import SIMULATED_MODEL_INFO
-from agents.transport import HttpStatusError
+from agents.simulated.scenario import SimReply, SimScenario
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig, ModelPrice
 from runtime.store import Store

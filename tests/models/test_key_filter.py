@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 
-from agents.key_filter import KeyFilter
+from agents.models.key_filter import KeyFilter
 
 
 def _keys(start: int, count: int) -> list[str]:

@@ -6,8 +6,8 @@ import pytest
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import ValidationError
 
-from agents.models import build_client, endpoint, is_loopback, request_identity
-from agents.openai_native import NativeOpenAIClient
+from agents.models.clients import build_client, endpoint, is_loopback, request_identity
+from agents.models.openai_native import NativeOpenAIClient
 from agents.simulated import SimulatedChatCompletionClient
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig

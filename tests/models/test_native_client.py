@@ -26,11 +26,11 @@ from autogen_core.tools import FunctionTool, ToolSchema
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel
 
-from agents.gateway import classify
-from agents.models import DEFAULT_MODEL_INFO
-from agents.openai_native import NativeOpenAIClient
-from agents.openai_wire import request_json, wire_messages
-from agents.transport import HttpClient, HttpConnectError, HttpProtocolError, HttpStatusError
+from agents.models.clients import DEFAULT_MODEL_INFO
+from agents.models.gateway import classify
+from agents.models.openai_native import NativeOpenAIClient
+from agents.models.openai_wire import request_json, wire_messages
+from agents.models.transport import HttpClient, HttpConnectError, HttpProtocolError, HttpStatusError
 
 pytestmark = pytest.mark.anyio
 

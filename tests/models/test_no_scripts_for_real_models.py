@@ -10,8 +10,8 @@ from typing import Any, NoReturn
 import pytest
 from scenario_free_endpoint import ScenarioFreeEndpoint
 
-from agents.scenario import SCENARIO_ARG
-from agents.simserver import serving
+from agents.simulated.scenario import SCENARIO_ARG
+from agents.simulated.server import serving
 from runtime.api import load_playbook, run_playbook
 
 pytestmark = pytest.mark.anyio
@@ -20,11 +20,11 @@ TASKS = Path(__file__).parents[2] / "playbooks" / "data" / "retail_tasks.json"
 SCRIPT_BUILDERS = [
     ("agents.roles.dialogue", "human_script"),
     ("agents.roles.dialogue", "assistant_script"),
-    ("agents.proposer", "proposer_script"),
+    ("agents.blueprints.proposer", "proposer_script"),
     ("agents.roles.blueprint_roles", "reviewer_script"),
-    ("agents.final_review", "final_review_script"),
-    ("agents.reflection", "text_script"),
-    ("agents.human", "judge_script"),
+    ("agents.blueprints.final_review", "final_review_script"),
+    ("agents.blueprints.reflection", "text_script"),
+    ("agents.dialogue.human", "judge_script"),
 ]
 
 

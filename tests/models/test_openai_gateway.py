@@ -21,9 +21,9 @@ from autogen_core.models import (
 from autogen_core.tools import ToolSchema
 from model_support import RUN_ID
 
-from agents.gateway import ModelGateway
-from agents.scenario import SimReply, SimScenario, SimToolCall
-from agents.simserver import serve_simulated
+from agents.models.gateway import ModelGateway
+from agents.simulated.scenario import SimReply, SimScenario, SimToolCall
+from agents.simulated.server import serve_simulated
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
 from runtime.store import Store

@@ -9,8 +9,8 @@ import pytest
 from anyio.abc import SocketAttribute
 from local_http import REMOTE_HOST, certificates, forward_proxy, raw_server, response
 
-from agents.models import build_client
-from agents.preflight import check_reachable
+from agents.models.clients import build_client
+from agents.models.preflight import check_reachable
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.proxies import Proxy, proxy_for
+from agents.models.proxies import Proxy, proxy_for
 
 CORP = "http://proxy.corp:3128"
 

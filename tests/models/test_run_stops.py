@@ -19,7 +19,7 @@ import anyio
 import pytest
 from local_http import certificates, listening
 
-from agents.simserver import ServerFaults, SimServer, _Request
+from agents.simulated.server import ServerFaults, SimServer, _Request
 from runtime.api import load_playbook, run_playbook
 from runtime.engine import Engine, _stopped_by
 from runtime.errors import ModelError, RunStopped

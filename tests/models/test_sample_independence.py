@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from scenario_free_endpoint import ScenarioFreeEndpoint
 
-from agents.simserver import serving
+from agents.simulated.server import serving
 from runtime.api import load_playbook, run_playbook
 
 pytestmark = pytest.mark.anyio

@@ -17,11 +17,11 @@ from autogen_core.tools import ToolSchema
 from fixture_server import serve_fixtures
 from model_support import RUN_ID
 
-from agents.assistant import is_refusal, parse_call
-from agents.blueprint import ProposedBlueprint
-from agents.committee import Review
-from agents.gateway import ModelGateway
-from agents.structured import StructuredOutputError, create_structured
+from agents.blueprints.blueprint import ProposedBlueprint
+from agents.blueprints.committee import Review
+from agents.dialogue.assistant import is_refusal, parse_call
+from agents.models.gateway import ModelGateway
+from agents.models.structured import StructuredOutputError, create_structured
 from domains.base import Action
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig

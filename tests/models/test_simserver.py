@@ -20,9 +20,9 @@ from autogen_core.models import (
 )
 from autogen_core.tools import ToolSchema
 
-from agents.scenario import SCENARIO_ARG, SimReply, SimScenario, SimToolCall
-from agents.simserver import main, prompt_text, require_loopback, serve_simulated
 from agents.simulated import SimulatedChatCompletionClient
+from agents.simulated.scenario import SCENARIO_ARG, SimReply, SimScenario, SimToolCall
+from agents.simulated.server import main, prompt_text, require_loopback, serve_simulated
 from runtime.model_config import FaultName
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 import pytest
 from autogen_core.models import AssistantMessage, CreateResult, LLMMessage, UserMessage
 
-from agents.scenario import SCENARIO_ARG, SimReply, SimScenario, SimToolCall
 from agents.simulated import SimulatedChatCompletionClient
+from agents.simulated.scenario import SCENARIO_ARG, SimReply, SimScenario, SimToolCall
 from runtime.model_config import FaultName
 
 pytestmark = pytest.mark.anyio

@@ -7,15 +7,15 @@ from autogen_core.models import UserMessage
 from model_support import RUN_ID
 from pydantic import BaseModel
 
-from agents.gateway import ModelGateway
-from agents.scenario import SimReply, SimScenario
-from agents.structured import (
+from agents.models.gateway import ModelGateway
+from agents.models.structured import (
     StructuredOutputError,
     create_structured,
     json_mode,
     parse_structured,
     top_level_objects,
 )
+from agents.simulated.scenario import SimReply, SimScenario
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
 from runtime.store import Store

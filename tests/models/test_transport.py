@@ -14,8 +14,8 @@ import pytest
 from anyio.abc import SocketAttribute
 from local_http import REMOTE_HOST, Seen, certificates, forward_proxy, raw_server, response
 
-from agents.gateway import classify
-from agents.transport import (
+from agents.models.gateway import classify
+from agents.models.transport import (
     HttpCertificateError,
     HttpClient,
     HttpConnectError,

@@ -31,7 +31,7 @@ TABLES = ("runs", "work_items", "results", "events", "model_calls", "model_cache
 
 @dataclass
 class SimServerProcess:
-    """A `python -m agents.simserver` child process serving on a free loopback port."""
+    """A `python -m agents.simulated.server` child process serving on a free loopback port."""
 
     process: subprocess.Popen[bytes]
     base_url: str
@@ -62,7 +62,7 @@ class SimServerProcess:
 def start_simserver(*flags: str, timeout_s: float = 20.0) -> SimServerProcess:
     """Start the loopback simulator on a free port and wait (bounded) for its address line."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "agents.simserver", "--port", "0", *flags],
+        [sys.executable, "-m", "agents.simulated.server", "--port", "0", *flags],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agents.blueprint import Blueprint
-from agents.committee import Review
-from agents.scenario import SimReply, SimScenario
-from agents.trajectory_policy import targets
+from agents.blueprints.blueprint import Blueprint
+from agents.blueprints.committee import Review
+from agents.dialogue.trajectory_policy import targets
+from agents.simulated.scenario import SimReply, SimScenario
 from domains.base import Task
 
 _STATED_KEYS = {"order_id", "reservation_id", "email"}

@@ -15,12 +15,12 @@ import anyio
 from autogen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.dialogue_script import judge_script
-from agents.gateway import CallContext, ModelGateway
+from agents.dialogue.transcript import BestOfTurn, Candidate, Transcript
+from agents.models.gateway import CallContext, ModelGateway
+from agents.models.structured import create_structured
 from agents.resources import Templates
-from agents.scenario import ScenarioJSON, SimScenario, scenario_json
-from agents.structured import create_structured
-from agents.transcript import BestOfTurn, Candidate, Transcript
+from agents.simulated.dialogue_scripts import judge_script
+from agents.simulated.scenario import ScenarioJSON, SimScenario, scenario_json
 from runtime.errors import ModelError
 
 OPENING = "Hi! How can I help you today?"

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.personas import DEFAULT_PERSONAS
+from agents.dialogue.personas import DEFAULT_PERSONAS
 from domains.base import ApiGraph, Domain, Ending, Task, TaskPattern
 from domains.environment import Environment
 

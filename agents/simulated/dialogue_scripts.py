@@ -12,8 +12,8 @@ import json
 import re
 from collections.abc import Collection
 
-from agents.blueprint import Blueprint
-from agents.scenario import SimReply, SimScenario, SimToolCall
+from agents.blueprints.blueprint import Blueprint
+from agents.simulated.scenario import SimReply, SimScenario, SimToolCall
 from domains.base import Action, Ending
 
 _PRONOUNS = [

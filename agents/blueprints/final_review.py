@@ -8,12 +8,12 @@ from __future__ import annotations
 from autogen_core.models import LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.blueprint import Blueprint
-from agents.gateway import CallContext, ModelGateway
+from agents.blueprints.blueprint import Blueprint
+from agents.models.gateway import CallContext, ModelGateway
+from agents.models.structured import create_structured
 from agents.resources import Templates
-from agents.scenario import SimScenario
-from agents.sim_roles import final_review_script
-from agents.structured import create_structured
+from agents.simulated.blueprint_scripts import final_review_script
+from agents.simulated.scenario import SimScenario
 from domains.base import Domain
 
 SYSTEM = "You check that a training task's instruction matches its calls. Answer in JSON."

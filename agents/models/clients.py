@@ -17,7 +17,7 @@ from autogen_core.models import ChatCompletionClient, ModelInfo
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from autogen_ext.models.openai._model_info import get_info as known_model_info
 
-from agents.openai_native import NativeOpenAIClient
+from agents.models.openai_native import NativeOpenAIClient
 from agents.simulated import SIMULATED_MODEL_INFO, SimulatedChatCompletionClient
 from runtime.errors import ModelError
 from runtime.log import redact_secrets

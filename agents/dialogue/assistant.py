@@ -31,9 +31,9 @@ from autogen_core.models import (
 )
 from autogen_core.tools import ToolSchema
 
-from agents.gateway import CallContext, ModelGateway
-from agents.scenario import ScenarioJSON, SimScenario, scenario_json
-from agents.transcript import ChatMessage, EndReason, ToolCall, Transcript
+from agents.dialogue.transcript import ChatMessage, EndReason, ToolCall, Transcript
+from agents.models.gateway import CallContext, ModelGateway
+from agents.simulated.scenario import ScenarioJSON, SimScenario, scenario_json
 from domains.base import Domain
 from domains.environment import ERROR_PREFIX, Environment
 
@@ -127,7 +127,7 @@ class AssistantReply:
 class TurnAssistant(Protocol):
     """An assistant that takes a whole turn itself (its tool calls included): for hosts
     that drive the turns, such as an autogen team. Our `Assistant` is one;
-    `agents.autogen_adapters.AutogenAssistant` (an autogen `AssistantAgent`) another."""
+    `agents.bridges.autogen_assistant.AutogenAssistant` (an autogen `AssistantAgent`) another."""
 
     @property
     def system_prompt(self) -> str: ...

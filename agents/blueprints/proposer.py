@@ -8,11 +8,11 @@ from typing import Any
 from autogen_core.models import LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict
 
-from agents.context import ProposalContext
-from agents.gateway import CallContext, ModelGateway
+from agents.blueprints.context import ProposalContext
+from agents.models.gateway import CallContext, ModelGateway
+from agents.models.structured import StructuredOutputError, create_structured
 from agents.resources import Templates
-from agents.sim_roles import proposer_script
-from agents.structured import StructuredOutputError, create_structured
+from agents.simulated.blueprint_scripts import proposer_script
 
 SYSTEM = "You write task blueprints as JSON exactly in the format you are asked for."
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from autogen_core.models import UserMessage
 from pydantic import Field
 
-from agents.blueprint import Blueprint, Provenance
-from agents.sim_roles import merged_instruction, text_script
-from agents.step_base import BLUEPRINT, AgentStep, record_funnel
-from agents.trajectory_policy import targets
-from agents.validation import check_execution, check_policy, execute
+from agents.blueprints.blueprint import Blueprint, Provenance
+from agents.blueprints.validation import check_execution, check_policy, execute
+from agents.dialogue.trajectory_policy import targets
+from agents.simulated.blueprint_scripts import merged_instruction, text_script
+from agents.steps.base import BLUEPRINT, AgentStep, record_funnel
 from domains.base import Action
 from runtime.steps import Episode, StepOutcome, StepParams
 

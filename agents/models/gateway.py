@@ -32,18 +32,18 @@ from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, 
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ValidationError
 
-from agents.completion_shapes import UnusableAnswer, normalise, unusable_reason
-from agents.key_filter import KeyFilter
-from agents.models import build_clients, endpoint, request_identity
-from agents.openai_wire import wire_messages
-from agents.scenario import SCENARIO_ARG, ScenarioSource, scenario_json
-from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
-from agents.transport import (
+from agents.models.clients import build_clients, endpoint, request_identity
+from agents.models.completion_shapes import UnusableAnswer, normalise, unusable_reason
+from agents.models.key_filter import KeyFilter
+from agents.models.openai_wire import wire_messages
+from agents.models.transport import (
     HttpCertificateError,
     HttpConnectError,
     HttpProtocolError,
     HttpStatusError,
 )
+from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
+from agents.simulated.scenario import SCENARIO_ARG, ScenarioSource, scenario_json
 from runtime.engine import RunContext
 from runtime.errors import ModelError, RunStopped
 from runtime.log import get_logger, redact_secrets
@@ -52,7 +52,7 @@ from runtime.stop import StopSwitch
 from runtime.store import Store
 from runtime.store_types import ModelCallRecord, ModelCallStatus
 
-_log = get_logger("agents.gateway")
+_log = get_logger("agents.models.gateway")
 
 JsonOutput = bool | type[BaseModel] | None
 ToolChoice = Tool | Literal["auto", "required", "none"]

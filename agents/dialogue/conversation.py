@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from agents.assistant import TurnAssistant
-from agents.human import HumanSimulator
+from agents.dialogue.assistant import TurnAssistant
+from agents.dialogue.human import HumanSimulator
+from agents.dialogue.transcript import Transcript
 from agents.roles.messages import Ended, Said
 from agents.roles.turns import WholeTurnAssistant, WholeTurnUser
-from agents.transcript import Transcript
 from runtime.protocol import (
     START,
     CheckedProtocol,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from autogen_core.models import UserMessage
 
-from agents.gateway import CallContext, ModelGateway
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import Templates
-from agents.scenario import SimScenario
-from agents.sim_roles import text_script
+from agents.simulated.blueprint_scripts import text_script
+from agents.simulated.scenario import SimScenario
 from runtime.errors import ModelError
 
 

@@ -5,7 +5,7 @@ redirects are followed (a 307/308 sends the body again; a redirect to another or
 the Authorization header), interim 1xx responses are skipped, gzip and deflate bodies are
 decoded, IPv6 addresses and happy-eyeballs connects work. Two things are decided once per
 endpoint instead of on every request (aiohttp's `trust_env` looks the environment up on
-each, which triples its CPU per request): the proxy (`agents.proxies`) and the TLS context,
+each, which triples its CPU per request): the proxy (`agents.models.proxies`) and the TLS context,
 which trusts what `ssl.create_default_context` trusts, `SSL_CERT_FILE`/`SSL_CERT_DIR`
 included. Callers see this module's errors, never aiohttp's.
 """
@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
-from agents.proxies import Proxy, proxy_for
+from agents.models.proxies import Proxy, proxy_for
 
 KEEPALIVE_S = 15.0
 """Seconds an idle connection stays parked (aiohttp's default)."""
@@ -209,7 +209,7 @@ class HttpClient:
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None),  # the gateway bounds every attempt
             cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=False,  # the proxy is already decided: see `agents.proxies`
+            trust_env=False,  # the proxy is already decided: see `agents.models.proxies`
         )
         return self._session
 

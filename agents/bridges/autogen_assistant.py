@@ -34,11 +34,11 @@ from autogen_core.models import (
 from autogen_core.tools import BaseTool, Tool, ToolSchema
 from pydantic import BaseModel
 
-from agents.assistant import AssistantReply, is_refusal, parse_call
-from agents.chat_client_base import ChatClientBase
-from agents.gateway import CallContext, ModelGateway
-from agents.scenario import ScenarioJSON, SimScenario, scenario_json
-from agents.transcript import ChatMessage, ToolCall, Transcript
+from agents.dialogue.assistant import AssistantReply, is_refusal, parse_call
+from agents.dialogue.transcript import ChatMessage, ToolCall, Transcript
+from agents.models.chat_client_base import ChatClientBase
+from agents.models.gateway import CallContext, ModelGateway
+from agents.simulated.scenario import ScenarioJSON, SimScenario, scenario_json
 from domains.environment import Environment
 from runtime.errors import ModelError
 

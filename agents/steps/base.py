@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.gateway import CallContext, ModelGateway
+from agents.models.gateway import CallContext, ModelGateway
 from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
 from runtime.steps import Episode, Step
 

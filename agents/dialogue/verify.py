@@ -1,7 +1,7 @@
 """Trajectory verification (pure functions): ending, policy, final state, required outputs.
 
 A trajectory is accepted when it ended as the task expects (a transfer task by a transfer),
-broke no policy rule (`agents.trajectory_policy`, judged by the caller), replaying the
+broke no policy rule (`agents.dialogue.trajectory_policy`, judged by the caller), replaying the
 blueprint's ground-truth actions on a fresh fork of the base environment yields the same
 state fingerprint as the conversation's fork, and every required output appears
 (normalised) in what the assistant said.
@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.transcript import EndReason
+from agents.dialogue.transcript import EndReason
 from domains.base import Action, Ending
 from domains.environment import Environment
 from domains.state import Record

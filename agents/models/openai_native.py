@@ -1,7 +1,7 @@
 """An autogen `ChatCompletionClient` that speaks to OpenAI-compatible endpoints directly.
 
 The default client for `provider: openai`. It sends the same requests autogen-ext's
-`OpenAIChatCompletionClient` sends, over aiohttp (`agents.transport`) instead of the openai
+`OpenAIChatCompletionClient` sends, over aiohttp (`agents.models.transport`) instead of the openai
 SDK + httpx stack, whose per-request work (request transforms, pool bookkeeping) costs
 about two milliseconds of CPU per call and caps a run's throughput long before the endpoint
 does. `client: autogen` in a model config selects autogen-ext's client instead.
@@ -18,21 +18,21 @@ from autogen_core.models import CreateResult, LLMMessage, ModelInfo
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from agents.chat_client_base import ChatClientBase
-from agents.openai_wire import (
+from agents.models.chat_client_base import ChatClientBase
+from agents.models.openai_wire import (
     ToolChoice,
     check_create_args,
     error_message,
     parse_completion,
     request_json,
 )
-from agents.transport import HttpClient, HttpResponse, HttpStatusError
+from agents.models.transport import HttpClient, HttpResponse, HttpStatusError
 
 _COMPLETIONS = "/chat/completions"
 
 
 class NativeOpenAIClient(ChatClientBase):
-    """Chat completions over a keep-alive pool; errors are `agents.transport` exceptions."""
+    """Chat completions over a keep-alive pool; errors are `agents.models.transport` exceptions."""
 
     def __init__(
         self,

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agents.blueprint import Blueprint, ProposedBlueprint
-from agents.state_diff import render_diff
+from agents.blueprints.blueprint import Blueprint, ProposedBlueprint
+from agents.blueprints.state_diff import render_diff
 from domains.base import TRANSFER_TOOLS, Domain, Ending
 from domains.environment import Environment, ToolResult, format_validation_error
 

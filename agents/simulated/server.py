@@ -1,7 +1,7 @@
 """A loopback OpenAI-compatible server playing the simulated backend's scripts, with faults.
 
 It exercises the real HTTP path (openai SDK, retries, timeouts, cache) without a network:
-`python -m agents.simserver --port 8011 --error-rate-429 0.1`, or in tests
+`python -m agents.simulated.server --port 8011 --error-rate-429 0.1`, or in tests
 `async with serve_simulated(port=0, fail_first=1) as server: ... server.base_url`.
 Minimal HTTP/1.1 (Content-Length bodies, keep-alive) on anyio streams; loopback hosts only.
 It answers exactly as `SimulatedChatCompletionClient.play` would, but straight from the
@@ -31,14 +31,14 @@ from anyio.abc import ByteStream, SocketAttribute
 from anyio.streams.buffered import BufferedByteReceiveStream
 from autogen_core.models import RequestUsage
 
-from agents.models import is_loopback_host
-from agents.scenario import SCENARIO_ARG, SimScenario
+from agents.models.clients import is_loopback_host
 from agents.simulated import Played, completion_text, estimate_tokens, play
+from agents.simulated.scenario import SCENARIO_ARG, SimScenario
 from runtime.log import get_logger
 from runtime.loop import run as run_on_loop
 from runtime.model_config import FaultName
 
-_log = get_logger("agents.simserver")
+_log = get_logger("agents.simulated.server")
 
 
 _MAX_HEAD = 64 * 1024
@@ -412,7 +412,7 @@ def _parse_sim_fault(values: Sequence[str]) -> dict[str, dict[FaultName, float]]
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line entry: serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m agents.simserver", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m agents.simulated.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, default=0.0)

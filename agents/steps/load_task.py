@@ -12,9 +12,9 @@ import json
 import anyio
 from pydantic import Field, TypeAdapter, ValidationError
 
-from agents.blueprint import Blueprint, Provenance
+from agents.blueprints.blueprint import Blueprint, Provenance
 from agents.resources import DomainCatalog, PlaybookFile
-from agents.step_base import BLUEPRINT
+from agents.steps.base import BLUEPRINT
 from domains.base import Task
 from runtime.errors import ApigenError
 from runtime.plugins import Extensions

@@ -11,11 +11,11 @@ import anyio
 import httpx2
 from autogen_core.models import ChatCompletionClient
 
-from agents.gateway import classify
-from agents.models import api_key, build_client, endpoint, http_client
-from agents.openai_native import NativeOpenAIClient
+from agents.models.clients import api_key, build_client, endpoint, http_client
+from agents.models.gateway import classify
+from agents.models.openai_native import NativeOpenAIClient
+from agents.models.transport import HttpError, HttpProxyError
 from agents.resources import load_domains
-from agents.transport import HttpError, HttpProxyError
 from runtime.errors import ModelError
 from runtime.model_config import ModelConfig
 from runtime.playbook import Playbook

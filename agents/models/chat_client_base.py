@@ -22,7 +22,7 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from agents.request_text import prompt_tokens
+from agents.models.request_text import prompt_tokens
 
 
 class ChatClientBase(ChatCompletionClient):

@@ -1,9 +1,10 @@
 """Our human simulator and assistant as autogen-agentchat agents, for autogen teams.
 
 Both adapters write one shared `TeamTranscript`, so a conversation run by an autogen team
-(e.g. `RoundRobinGroupChat`) is recorded exactly as `converse` records it and can be checked
-with `agents.verify.verify_trajectory`. Messages from agents that are not ours (a team task,
-another autogen agent) are added to the transcript as the other side's text. Put
+(e.g. `RoundRobinGroupChat`) is recorded exactly as `converse` records it and can be
+checked with `agents.dialogue.verify.verify_trajectory`. Messages from agents that are not
+ours (a team task, another autogen agent) are added to the transcript as the other side's
+text. Put
 `shared.termination()` in the team's termination condition: it stops the team as soon as
 the conversation has ended (stop token, transfer, refusal, tool loop, failed model call).
 """
@@ -28,11 +29,11 @@ from autogen_agentchat.messages import (
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import FunctionExecutionResult
 
-from agents.assistant import TurnAssistant
-from agents.autogen_adapters import AutogenAssistant
-from agents.human import OPENING, HumanSimulator
-from agents.scenario import STOP_TOKEN
-from agents.transcript import ChatMessage, EndReason, Transcript
+from agents.bridges.autogen_assistant import AutogenAssistant
+from agents.dialogue.assistant import TurnAssistant
+from agents.dialogue.human import OPENING, HumanSimulator
+from agents.dialogue.transcript import ChatMessage, EndReason, Transcript
+from agents.simulated.scenario import STOP_TOKEN
 from runtime.errors import ModelError
 
 __all__ = ["AssistantChatAgent", "HumanChatAgent", "TeamTranscript"]
@@ -94,7 +95,7 @@ class TeamTranscript:
 
     def finish(self) -> Transcript:
         """The finished transcript (`max_turns` if nothing else ended it); judge it with
-        `agents.verify` and `agents.trajectory_policy` like any other."""
+        `agents.dialogue.verify` and `agents.dialogue.trajectory_policy` like any other."""
         self.end("max_turns")
         return self.transcript
 

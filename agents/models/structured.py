@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 from autogen_core.models import CreateResult, LLMMessage, RequestUsage, UserMessage
 from pydantic import BaseModel, ValidationError
 
-from agents.gateway import CallContext, JsonOutput, ModelGateway
-from agents.scenario import ScenarioSource
+from agents.models.gateway import CallContext, JsonOutput, ModelGateway
+from agents.simulated.scenario import ScenarioSource
 from runtime.errors import ModelError
 from runtime.model_config import JsonMode
 

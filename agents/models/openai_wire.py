@@ -27,8 +27,8 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from agents.completion_shapes import join_text
-from agents.transport import HttpProtocolError
+from agents.models.completion_shapes import join_text
+from agents.models.transport import HttpProtocolError
 
 ToolChoice = Tool | Literal["auto", "required", "none"]
 

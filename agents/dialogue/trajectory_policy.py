@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.assistant import NOT_RUN
-from agents.transcript import ChatMessage, ToolCall
-from agents.verify import normalize_text, output_mentioned
+from agents.dialogue.assistant import NOT_RUN
+from agents.dialogue.transcript import ChatMessage, ToolCall
+from agents.dialogue.verify import normalize_text, output_mentioned
 from domains.base import TRANSFER_TOOLS, Domain, Ending
 from domains.environment import Environment, ToolResult
 

@@ -1,0 +1,1 @@
+"""autogen-agentchat and our roles, both ways."""

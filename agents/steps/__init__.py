@@ -1,0 +1,1 @@
+"""Step kinds that are not protocols: load_task, recombine, and what they share."""
