@@ -75,8 +75,8 @@ class BenchTree:
 def _adapted(dirs: int, files: int, calls: int, copies: int) -> tuple[Phases, Phases, Phases, int]:
     """(a), (b) and (c) for the adapted tree; also the number of nodes."""
     from domains.adapter import ClassDomain
-    from domains.codec import ValueCodec
-    from domains.object_graph import Arena, Roles
+    from domains.adapter.codec import ValueCodec
+    from domains.adapter.graph import Arena, Roles
 
     domain = ClassDomain(BenchTree)
     base = domain.environment({"init": {"dirs": dirs, "files": files}, "infer_access": False})

@@ -2,7 +2,7 @@
 
 An import path may name a `Domain` subclass, or any plain class, which the generic adapter
 turns into a domain (its public methods become tools, its attributes the state). `compose`
-runs several such classes side by side, listed in its options (`domains.compose`).
+runs several such classes side by side, listed in its options (`domains.adapter.compose`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def default_domain_registry() -> Registry[DomainFactory]:
     registry: Registry[DomainFactory] = Registry("domain")
     registry.register("retail", _lazy("domains.retail", "RetailDomain"))
     registry.register("airline", _lazy("domains.airline", "AirlineDomain"))
-    registry.register("compose", _lazy("domains.compose", "ComposedDomain"))
+    registry.register("compose", _lazy("domains.adapter.compose", "ComposedDomain"))
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         registry.register(entry.name, _entry_point_factory(entry.value), replace=True)
     return registry

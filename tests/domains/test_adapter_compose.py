@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from domains.compose import ComposedDomain
+from domains.adapter.compose import ComposedDomain
 from domains.registry import resolve_domain
 from runtime.errors import DomainError
 
@@ -113,7 +113,7 @@ def test_the_state_of_each_class_lives_under_its_alias() -> None:
     domain = ComposedDomain()
     env = domain.environment({"classes": [{**MAIL, "prefix": "m_"}, BANK]})
     assert env.state.get("objects", "self") == {
-        "$object": "domains.compose:Composite",
+        "$object": "domains.adapter.compose:Composite",
         "mail": {"$ref": "mail"},
         "bank": {"$ref": "bank"},
     }

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domains.adapter import ClassDomain, Codec, reads, writes
-from domains.codec import ValueCodec
+from domains.adapter.codec import ValueCodec
+from domains.adapter.graph import Arena, Roles
 from domains.environment import Environment
-from domains.object_graph import Arena, Roles
 from domains.state import full_hash
 from runtime.errors import DomainError
 

@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from domains.codec import is_node
-from domains.object_graph import ROOT, _fresh, _volatile_key, child_id, refs_of
-from domains.object_state import GRAPH, OBJECTS, VOLATILE, ObjectState
+from domains.adapter.codec import is_node
+from domains.adapter.graph import ROOT, _fresh, _volatile_key, child_id, refs_of
+from domains.adapter.state import GRAPH, OBJECTS, VOLATILE, ObjectState
+from domains.adapter.tracking import container_kind
 from domains.state import Record, _Deleted, same_json
-from domains.tracking import container_kind
 from runtime.errors import DomainError
 
 if TYPE_CHECKING:
-    from domains.object_graph import Arena
+    from domains.adapter.graph import Arena
 
 _NEW = "\x00new"
 """Ids of nodes created by the call, until `_name_new_nodes` names them."""

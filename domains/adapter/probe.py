@@ -22,7 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from domains.adapter_values import (
+from domains.adapter.calls import changed_fields
+from domains.adapter.values import (
     ValuePool,
     draw_arguments,
     fresh_value,
@@ -32,10 +33,9 @@ from domains.adapter_values import (
     words,
 )
 from domains.environment import Environment, ToolResult, render_output
-from domains.object_calls import changed_fields
 
 if TYPE_CHECKING:
-    from domains.adapter import AdaptedDomain, _Binding
+    from domains.adapter.domain import AdaptedDomain, _Binding
 
 PROBE_TRIES: Final = 16
 FEED_TRIES: Final = 5
@@ -131,7 +131,7 @@ def probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int = 0
 
 
 def _probe(domain: AdaptedDomain, env: Environment, *, infer: bool, seed: int) -> _Binding:
-    from domains.adapter import _Binding
+    from domains.adapter.domain import _Binding
 
     rng = random.Random(seed)
     pool = state_pool(env)

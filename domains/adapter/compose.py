@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, field_validator
 
-from domains.adapter import AdaptedDomain, ClassDomainOptions, Part, instantiate
+from domains.adapter.domain import AdaptedDomain
+from domains.adapter.parts import ClassDomainOptions, Part, instantiate
 from domains.base import DomainOptions
 from runtime.errors import DomainError
 from runtime.registry import import_object

@@ -7,7 +7,7 @@ a float), and tagged objects for the rest: `{"$tuple": [...]}`, `{"$frozenset": 
 `{"$enum": "mod:Class", "name": "RED"}`, `{"$uuid": ...}`, `{"$path": ...}`, `{"$bytes": b64}`,
 `{"$random": state}`, and `{"$codec": name, "value": ...}` for a type given a `Codec`.
 Mutable things (objects, dicts, lists, sets, deques) are nodes of the object graph
-(`domains.object_graph`): here they become `{"$ref": id}` through the caller's `ref` function.
+(`domains.adapter.graph`): here they become `{"$ref": id}` through the caller's `ref` function.
 
 `view` is the other direction for people and models: any value as readable JSON data (a
 Decimal as its text, an object as its public attributes, a back-reference as a short label),

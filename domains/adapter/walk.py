@@ -16,8 +16,8 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from domains.adapter_probe import quiet_call
-from domains.adapter_values import (
+from domains.adapter.probe import quiet_call
+from domains.adapter.values import (
     ValuePool,
     draw_arguments,
     output_pool,
@@ -30,7 +30,7 @@ from domains.environment import Environment
 from domains.task_draft import PERSONAS, runs_cleanly
 
 if TYPE_CHECKING:
-    from domains.adapter import AdaptedDomain
+    from domains.adapter.domain import AdaptedDomain
 
 WALKS: Final = 12
 CALL_TRIES: Final = 6

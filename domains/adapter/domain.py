@@ -3,9 +3,9 @@
 - Tools: the class's public methods in definition order (classmethods, staticmethods and
   properties excluded). Arguments come from the signature (type hints required, defaults
   kept, unknown names refused; `strict` JSON types by default, or `lenient` as the class's
-  code tolerates them: `domains.adapter_tools`), the description from the docstring's first
+  code tolerates them: `domains.adapter.tools`), the description from the docstring's first
   paragraph, and argument docs from its `Args:` section.
-- State: the instance's object graph (`domains.object_graph`): nested objects with their
+- State: the instance's object graph (`domains.adapter.graph`): nested objects with their
   back-references, dicts with any keys in their order, sets, tuples, dates, Decimals, with
   `Codec`s for other types. Attributes can be excluded (caches) or volatile (generators,
   clocks: kept per fork, out of the fingerprint); the wall clock can be frozen.
@@ -13,12 +13,12 @@
   changed. Any exception from the method is a tool error with its type and message (a
   `ValueError`, `LookupError` or `ToolError` with its message alone); so is a returned
   in-band error (`{"error": ...}`, or the class's `__is_error__(value)`). A failed call
-  changes nothing. Return values of any type become readable text (`domains.codec.view`).
+  changes nothing. Return values of any type become readable text (`domains.adapter.codec.view`).
 - Reads and writes: `@reads` / `@writes`, or the `reads` / `writes` options; an unmarked
   method is probed on a fork at load time: a write if a call changed the state, a read if
   calls succeeded without changing it, else (no call succeeded) a write.
 - Without `__patterns__`, the API graph is inferred by probing and task patterns are random
-  walks on it (`domains.adapter_walk`), so phase 1 needs nothing hand-written.
+  walks on it (`domains.adapter.walk`), so phase 1 needs nothing hand-written.
 - Options (`domain.options`): `init` (constructor keyword arguments) or `loader` (the name
   of a classmethod or staticmethod) with `args`; `arguments`, `exclude`, `volatile`,
   `clock`, `reads`, `writes`, `infer_access`. Class hooks: `__subjects__`, `__policy__`,
@@ -39,45 +39,25 @@ from typing import Any, ClassVar, Final, TypeVar
 
 import structlog
 
-from domains.adapter_parts import (
+from domains.adapter.clock import frozen, replacements
+from domains.adapter.codec import Codec, ValueCodec, view
+from domains.adapter.graph import ROOT, Arena, Roles
+from domains.adapter.parts import (
     ArgumentMode,
     ClassDomainOptions,
     Part,
-    default_is_error,
     instantiate,
     loader_function,
 )
-from domains.adapter_tools import (
-    Method,
-    args_model,
-    parse_docstring,
-    public_methods,
-    reads,
-    writes,
-)
+from domains.adapter.state import ObjectState
+from domains.adapter.tools import Method, args_model, parse_docstring, public_methods
 from domains.base import ApiGraph, Domain, DomainOptions, SubjectContext, TaskPattern, name_words
-from domains.clock import frozen, replacements
-from domains.codec import Codec, ValueCodec, view
 from domains.environment import Environment
-from domains.object_graph import ROOT, Arena, Roles
-from domains.object_state import ObjectState
 from domains.state import BaseData, State, Tables
 from domains.tools import Tool, ToolArgs
 from runtime.errors import DomainError, ToolError
 
-__all__ = [
-    "AdaptedDomain",
-    "ArgumentMode",
-    "ClassDomain",
-    "ClassDomainOptions",
-    "Codec",
-    "Part",
-    "default_is_error",
-    "instantiate",
-    "loader_function",
-    "reads",
-    "writes",
-]
+__all__ = ["AdaptedDomain", "ClassDomain"]
 
 _log = structlog.get_logger("domains.adapter")
 T = TypeVar("T")
@@ -163,7 +143,7 @@ class AdaptedDomain(Domain):
         if declared:
             return tuple(declared)
         if self._patterns is None:
-            from domains.adapter_walk import walk_patterns
+            from domains.adapter.walk import walk_patterns
 
             self._patterns = walk_patterns(self)
         return self._patterns
@@ -203,7 +183,7 @@ class AdaptedDomain(Domain):
         base = BaseData(tables)
         arena.attach(base)
         env = Environment(self, ObjectState(base, arena))
-        from domains.adapter_probe import probe
+        from domains.adapter.probe import probe
 
         self._binding = probe(self, env, infer=infer)
         self._apply_access()
@@ -402,7 +382,7 @@ def _modules_of(classes: Iterable[type], arena: Arena) -> list[types.ModuleType]
         for record in arena.records.values()
         if "$object" in record
     )
-    names -= {"builtins", "domains.compose"}
+    names -= {"builtins", "domains.adapter.compose"}
     return [sys.modules[name] for name in sorted(names) if name in sys.modules]
 
 

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from domains.adapter_tools import Method, declared_access
+from domains.adapter.codec import Codec
+from domains.adapter.tools import Method, declared_access
 from domains.base import DomainOptions
-from domains.codec import Codec
 from runtime.errors import DomainError
 
 ArgumentMode = Literal["strict", "lenient"]

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from domains.adapter.graph import ROOT
+from domains.adapter.state import ObjectState
 from domains.environment import Environment
-from domains.object_graph import ROOT
-from domains.object_state import ObjectState
 
 _WORD = re.compile(r"[a-z]+|[0-9]+")
 _GENERIC_WORDS: Final = frozenset({"the", "a", "an", "of", "to", "in", "for", "new", "get"})

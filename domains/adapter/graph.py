@@ -7,7 +7,7 @@ are `{"$ref": id}`, so identity survives; dicts keep their key order and key typ
 (`{"$dict": [[key, value], ...]}`); sets are sorted by their encoded members.
 
 The arena is one live copy of the base graph, built once from the base records with
-tracked containers and classes (`domains.tracking`). A call on a fork checks out the fork's
+tracked containers and classes (`domains.adapter.tracking`). A call on a fork checks out the fork's
 changed records into it, runs the method, encodes only the nodes the method changed (and
 the new nodes they reach), and restores what it touched: its cost follows what the fork and
 the call touched, not the instance's size. Nodes no longer reachable are deleted (their
@@ -32,19 +32,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from domains.codec import ValueCodec, is_node
+from domains.adapter.codec import ValueCodec, is_node
 
 if TYPE_CHECKING:
-    from domains.object_calls import Effect
-from domains.object_state import GRAPH, OBJECTS, VOLATILE, ObjectState
-from domains.state import BaseData, Record, Tables, record_hash, same_json
-from domains.tracking import (
+    from domains.adapter.calls import Effect
+from domains.adapter.state import GRAPH, OBJECTS, VOLATILE, ObjectState
+from domains.adapter.tracking import (
     TRACKED_BY_KIND,
     container_kind,
     original_class,
     tracked_class,
     tracking,
 )
+from domains.state import BaseData, Record, Tables, record_hash, same_json
 from runtime.errors import DomainError
 
 ROOT: Final = "self"
@@ -442,7 +442,7 @@ class Arena:
         `convert` turns the return value into data that outlives the call (it may raise
         to fail the call, which then changes nothing).
         """
-        from domains.object_calls import Session
+        from domains.adapter.calls import Session
 
         with self._lock:
             session = Session(self, state)
@@ -459,7 +459,7 @@ class Arena:
 
     def read(self, state: ObjectState, target: str, use: Callable[[object], Any]) -> Any:
         """`use(node)` on the state's graph, untracked; `use` must not change anything."""
-        from domains.object_calls import Session
+        from domains.adapter.calls import Session
 
         with self._lock:
             session = Session(self, state)

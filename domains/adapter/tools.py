@@ -8,7 +8,7 @@ code would tolerate (pydantic's lax mode: `"3"` is the int 3), except that a num
 `float` still keeps its kind (`5` stays the int 5, `"2.5"` is read as 2.5).
 
 Read/write: `@reads` and `@writes` mark a method; `declared_access` is None for an unmarked
-one, whose kind the adapter then infers by probing (`domains.adapter_probe`) unless the
+one, whose kind the adapter then infers by probing (`domains.adapter.probe`) unless the
 domain declares it.
 """
 

@@ -1,6 +1,6 @@
 """Copy-on-write state of an object graph: one table of nodes, plus two hidden tables.
 
-`objects` holds one record per object or container (`domains.object_graph`); it is the
+`objects` holds one record per object or container (`domains.adapter.graph`); it is the
 logical state: the fingerprint, `diff()`, `snapshot()` and whether a call changed anything
 look at it only. `_graph` (who references whom, for garbage collection) and `_volatile`
 (values kept from call to call but left out of the fingerprint: generators, clocks) are
@@ -27,7 +27,7 @@ from domains.state import (
 )
 
 if TYPE_CHECKING:
-    from domains.object_graph import Arena
+    from domains.adapter.graph import Arena
 
 OBJECTS: Final = "objects"
 GRAPH: Final = "_graph"
