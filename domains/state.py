@@ -152,15 +152,17 @@ class State:
         """Records in base order, then records added by this view in insertion order."""
         self._check_table(table)
         base = self._base.tables[table]
-        for key in base:
-            record = self.get(table, key)
-            if record is not None:
-                yield key, record
-        for (changed_table, key), _ in self._pending_items():
-            if changed_table == table and key not in base:
-                record = self.get(table, key)
-                if record is not None:
-                    yield key, record
+        changed = {key: change for (name, key), change in self._pending_items() if name == table}
+        if not changed:  # the common case: a scan of the base alone
+            yield from base.items()
+            return
+        for key, record in base.items():
+            current = changed.get(key, record)
+            if not isinstance(current, _Deleted):
+                yield key, current
+        for key, change in changed.items():
+            if key not in base and not isinstance(change, _Deleted):
+                yield key, change
 
     def keys(self, table: str) -> list[str]:
         return [key for key, _ in self.items(table)]

@@ -191,6 +191,9 @@ class EpisodeRunner:
         if scope.cancelled_caught:
             status, reason = "failed", "timeout"
             _log.warning("episode.timeout", timeout_s=timeout_s)
+        # Its working state (role scopes, data forks, transcripts) refers back to the episode:
+        # let it go now, or the cycle waits for the cyclic collector and memory piles up.
+        episode.state.clear()
         return ItemCommit(
             run_id=self.ctx.run_id,
             phase=self.phase.name,

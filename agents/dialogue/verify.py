@@ -143,12 +143,15 @@ def verify_trajectory(
     expected: Ending | None = None,
     violations: Sequence[str] | None = None,
     enforce_policy: bool = True,
+    replayed: tuple[Environment, list[str]] | None = None,
 ) -> TrajectoryVerdict:
     """Compare the conversation's final state and messages with the blueprint's.
 
     With `endings`, the conversation must have ended in one of those ways, and a task whose
     `expected` ending is a transfer must end by one. `violations` are the trajectory's
     policy violations (None: not checked); they reject it when `enforce_policy`.
+    `replayed` is `replay(base, actions)` when the caller keeps it (the trials of one
+    blueprint share it); it is only read.
     """
     verdict = TrajectoryVerdict(accepted=True, actual_fingerprint=actual.fingerprint())
     if endings is not None and end not in endings:
@@ -163,11 +166,12 @@ def verify_trajectory(
         if enforce_policy:
             verdict.reasons.extend(verdict.violations)
     if check_state:
-        replayed, verdict.replay_errors = replay(base, actions)
-        verdict.expected_fingerprint = replayed.fingerprint()
+        expected_env, errors = replayed or replay(base, actions)
+        verdict.replay_errors = list(errors)
+        verdict.expected_fingerprint = expected_env.fingerprint()
         verdict.state_ok = verdict.expected_fingerprint == verdict.actual_fingerprint
         if not verdict.state_ok:
-            verdict.mismatches = state_mismatches(replayed, actual)
+            verdict.mismatches = state_mismatches(expected_env, actual)
             listed = ", ".join(str(m) for m in verdict.mismatches) or "fingerprints differ"
             verdict.reasons.append(f"state_mismatch: {listed}")
     if check_outputs:

@@ -18,7 +18,7 @@ from agents.dialogue.human import HumanSimulator, TurnJudge
 from agents.dialogue.personas import DEFAULT_PERSONAS
 from agents.dialogue.transcript import BestOfTurn, Candidate, ChatMessage
 from agents.roles.messages import Candidates, Ended, Said, Scores, ToolCalls, ToolResults
-from agents.roles.scope import EpisodeScope
+from agents.roles.scope import EpisodeScope, PhaseServices
 from agents.simulated.dialogue_scripts import assistant_script, human_script
 from agents.simulated.scenario import ScenarioJSON, scenario_json
 from domains.base import TRANSFER_TOOLS
@@ -144,11 +144,11 @@ class HumanKind(RoleKind):
         prompt = _prompt(scope, role, params)
         if params.persona:
             persona = scope.episode.rng("persona").choice(params.personas)
-            system = _human_prompt(scope, prompt, blueprint.instruction, persona, params)
+            system = _human_prompt(services, prompt, blueprint.instruction, persona, params)
         else:
             plain = services.per_blueprint(
                 f"human-prompt:{role}",
-                lambda b: _human_prompt(scope, prompt, b.instruction, None, params),
+                lambda b: _human_prompt(services, prompt, b.instruction, None, params),
             )
             system = plain.of(blueprint)
         model = scope.models["human"] = _model(scope, role, params)
@@ -173,13 +173,14 @@ class HumanKind(RoleKind):
 
 
 def _human_prompt(
-    scope: EpisodeScope,
+    services: PhaseServices,
     prompt: str | None,
     instruction: str,
     persona: str | None,
     params: HumanParams,
 ) -> str:
-    return scope.services.templates.render(
+    """The user's system prompt (a builder a phase-wide cache may keep: no episode in it)."""
+    return services.templates.render(
         prompt, "human.j2", instruction=instruction, persona=persona, stop_token=params.stop_token
     )
 
@@ -312,7 +313,7 @@ class AssistantKind(RoleKind):
         services = context.services
         prompt = _prompt(context, role, params)
         system = services.per_blueprint(
-            f"assistant-prompt:{role}", lambda _b: _assistant_prompt(context, prompt)
+            f"assistant-prompt:{role}", lambda _b: _assistant_prompt(services, prompt)
         ).of(context.blueprint)
         context.transcript.system = system
         context.transcript.tools = list(services.tools)  # type: ignore[arg-type]
@@ -331,9 +332,10 @@ class AssistantKind(RoleKind):
         return message.writes
 
 
-def _assistant_prompt(scope: EpisodeScope, prompt: str | None) -> str:
-    domain = scope.services.handle.domain
-    return scope.services.templates.render(
+def _assistant_prompt(services: PhaseServices, prompt: str | None) -> str:
+    """The assistant's system prompt (a builder a phase-wide cache may keep: no episode in it)."""
+    domain = services.handle.domain
+    return services.templates.render(
         prompt, "assistant.j2", domain=domain.name, policy=domain.policy
     )
 

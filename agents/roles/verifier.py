@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.dialogue.trajectory_policy import trajectory_violations
 from agents.dialogue.transcript import EndReason, Transcript
-from agents.dialogue.verify import verify_trajectory
+from agents.dialogue.verify import replay, verify_trajectory
 from agents.passk import Keep
 from agents.roles.messages import Ended, Judged
 from agents.roles.scope import EpisodeScope
@@ -115,6 +115,9 @@ class VerifierRole(Role):
             expected=expected,
             violations=violations,
             enforce_policy=params.policy == "enforce",
+            replayed=services.per_blueprint("ground-truth", lambda b: replay(base, b.actions)).of(
+                blueprint
+            ),
         )
         for stage, passed in (
             ("policy", verdict.policy_ok),
