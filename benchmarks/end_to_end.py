@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TASKS_FILE = ROOT / "playbooks" / "data" / "retail_tasks.json"
 STOP = "###STOP###"
 TASKS = 9  # in TASKS_FILE
+MAX_TRIALS = 1000  # a playbook's bound on trials per task
 GOAL_RATIO = 0.9
 GOAL_CPU_MS = 1.0
 GOAL_RSS_KB = 50.0
@@ -144,8 +145,15 @@ def _busy_window(
 
 
 def _playbook(
-    base_url: str, concurrency: int, trials: int, store: Path, name: str, executor: str = "local"
+    base_url: str,
+    concurrency: int,
+    trials: int,
+    store: Path,
+    name: str,
+    executor: str = "local",
+    tasks: tuple[Path, int] = (TASKS_FILE, TASKS),
 ) -> str:
+    tasks_file, task_count = tasks
     return textwrap.dedent(
         f"""
         name: {name}
@@ -168,8 +176,8 @@ def _playbook(
           assistant: {{model: default}}
         phases:
           - name: tasks
-            episodes: {TASKS}
-            steps: [{{kind: load_task, path: {TASKS_FILE}}}]
+            episodes: {task_count}
+            steps: [{{kind: load_task, path: {tasks_file}}}]
           - name: trajectories
             input: {{phase: tasks}}
             trials: {trials}
@@ -193,13 +201,18 @@ def worker_ours(
     from runtime.loop import run as run_on_loop
 
     configure_logging(level="warning")
-    trials = episodes // TASKS
+    # a phase plays each task at most MAX_TRIALS times: past that, the task file repeats
+    copies = math.ceil(episodes / TASKS / MAX_TRIALS)
+    trials = episodes // (TASKS * copies)
     with tempfile.TemporaryDirectory(prefix="e2e-ours-") as tmp:
         tmp_path = Path(tmp)
+        repeated = tmp_path / "tasks.json"
+        repeated.write_text(json.dumps(json.loads(TASKS_FILE.read_text()) * copies))
 
         def run(name: str, c: int, k: int) -> str:
             path = tmp_path / f"{name}.yaml"
-            path.write_text(_playbook(base_url, c, k, tmp_path / name, name, executor))
+            tasks = (repeated, TASKS * copies) if name == "measured" else (TASKS_FILE, TASKS)
+            path.write_text(_playbook(base_url, c, k, tmp_path / name, name, executor, tasks))
             summary = run_on_loop(run_playbook, load_playbook(path))
             return summary.store_path
 
