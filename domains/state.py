@@ -187,9 +187,13 @@ class State:
         finally:
             self._staged = None
         self.last_transaction_changed = any(
-            not same_json(self._committed(address), change) for address, change in staged.items()
+            self._is_change(address, change) for address, change in staged.items()
         )
         self._changes.update(staged)
+
+    def _is_change(self, address: tuple[str, str], staged: Change) -> bool:
+        """Whether a staged record differs from the committed one (a state change)."""
+        return not same_json(self._committed(address), staged)
 
     def _committed(self, address: tuple[str, str]) -> Change | None:
         if address in self._changes:

@@ -108,14 +108,6 @@ class _Params(BaseModel):
     prompt: str | None = Field(default=None, description="Jinja2 file (.j2) or inline text")
 
 
-def _model(scope: EpisodeScope, role: str, params: _Params) -> str:
-    return params.model or scope.services.roster.role(role).model
-
-
-def _prompt(scope: EpisodeScope, role: str, params: _Params) -> str | None:
-    return params.prompt or scope.services.roster.role(role).prompt
-
-
 # -- proposer ------------------------------------------------------------------------------
 
 
@@ -167,14 +159,14 @@ class ProposerKind(RoleKind):
         sampler = services.per_phase(
             f"sampler:{role}", lambda: ContextSampler(handle.domain, handle.base, params.context)
         )
-        model = _model(context, role, params)
+        model = context.role_model(role, params.model)
         context.models["proposer"] = model
         proposer = Proposer(
             services.gateway,
             model,
             services.templates,
             domain_name=handle.domain.name,
-            prompt=_prompt(context, role, params),
+            prompt=context.role_prompt(role, params.prompt),
         )
         return ProposerRole(context, role, proposer, sampler)
 
@@ -313,8 +305,8 @@ class ReviewerKind(RoleKind):
 
     def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, ReviewerParams) and isinstance(context, EpisodeScope)
-        pool = params.models or [_model(context, role, params)]
-        prompt = _prompt(context, role, params)
+        pool = params.models or [context.role_model(role, params.model)]
+        prompt = context.role_prompt(role, params.prompt)
         return ReviewerRole(context, role, pool[index % len(pool)], prompt, index)
 
     def emitted(self, params: BaseModel) -> frozenset[str]:
@@ -419,10 +411,10 @@ class FinalReviewerKind(RoleKind):
         services = context.services
         reviewer = FinalReviewer(
             services.gateway,
-            _model(context, role, params),
+            context.role_model(role, params.model),
             services.templates,
             services.handle.domain,
-            _prompt(context, role, params),
+            context.role_prompt(role, params.prompt),
         )
         return FinalReviewerRole(context, role, reviewer)
 
@@ -484,7 +476,7 @@ class ReflectorKind(RoleKind):
             services.gateway if params.condense else None,
             model if params.condense else None,
             services.templates,
-            _prompt(context, role, params),
+            context.role_prompt(role, params.prompt),
         )
         return ReflectorRole(context, role, reflector, params.keep)
 

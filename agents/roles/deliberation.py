@@ -58,14 +58,6 @@ class _ModelParams(BaseModel):
     prompt: str | None = Field(default=None, description="Jinja2 file (.j2) or inline text")
 
 
-def _model(scope: EpisodeScope, role: str, params: _ModelParams) -> str:
-    return params.model or scope.services.roster.role(role).model
-
-
-def _prompt(scope: EpisodeScope, role: str, params: _ModelParams) -> str | None:
-    return params.prompt or scope.services.roster.role(role).prompt
-
-
 def _debate(scope: EpisodeScope) -> list[Critique]:
     """The critiques said so far in this episode (shared by its critics and judge)."""
     found = scope.episode.state.setdefault("debate", [])
@@ -73,17 +65,33 @@ def _debate(scope: EpisodeScope) -> list[Critique]:
     return found
 
 
-# -- critic ---------------------------------------------------------------------------------
-
-
-class CriticRole(Role):
-    """Writes a critique of the blueprint, answering the critiques said before."""
+class _ModelRole(Role):
+    """A deliberation role: one model, one prompt, in one episode."""
 
     def __init__(self, scope: EpisodeScope, role: str, model: str, prompt: str | None):
         self.scope = scope
         self.role = role
         self.model = model
         self.prompt = prompt
+
+
+class _ModelRoleKind(RoleKind):
+    """Builds its `role_class` with the role's model and prompt."""
+
+    params_model = _ModelParams
+    role_class: ClassVar[type[_ModelRole]]
+
+    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
+        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
+        model = context.role_model(role, params.model)
+        return self.role_class(context, role, model, context.role_prompt(role, params.prompt))
+
+
+# -- critic ---------------------------------------------------------------------------------
+
+
+class CriticRole(_ModelRole):
+    """Writes a critique of the blueprint, answering the critiques said before."""
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         debate = _debate(self.scope)
@@ -129,30 +137,18 @@ def _critique(review: Any) -> str:
     return f"{review.rationale}. Verdict: {verdict}."
 
 
-class CriticKind(RoleKind):
+class CriticKind(_ModelRoleKind):
     name = "critic"
     accepts: ClassVar[dict[str, type[Any]]] = {"valid": Validated, "critique": Critique}
     emits: ClassVar[dict[str, type[Any]]] = {"critique": Critique, "failed": Failed}
-    params_model = _ModelParams
-
-    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
-        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
-        return CriticRole(
-            context, role, _model(context, role, params), _prompt(context, role, params)
-        )
+    role_class = CriticRole
 
 
 # -- the debate's judge ---------------------------------------------------------------------
 
 
-class DebateJudgeRole(Role):
+class DebateJudgeRole(_ModelRole):
     """Reads the whole debate and decides whether the blueprint is good training data."""
-
-    def __init__(self, scope: EpisodeScope, role: str, model: str, prompt: str | None):
-        self.scope = scope
-        self.role = role
-        self.model = model
-        self.prompt = prompt
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         last = message.message if isinstance(message, LimitReached) else message
@@ -204,30 +200,18 @@ class DebateJudgeRole(Role):
         return [Emitted("disapproved", Failed("debate", (decision.reason or "not approved",)))]
 
 
-class DebateJudgeKind(RoleKind):
+class DebateJudgeKind(_ModelRoleKind):
     name = "debate_judge"
     accepts: ClassVar[dict[str, type[Any]]] = {"critique": Critique, LIMIT: LimitReached}
     emits: ClassVar[dict[str, type[Any]]] = {"approved": Validated, "disapproved": Failed}
-    params_model = _ModelParams
-
-    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
-        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
-        return DebateJudgeRole(
-            context, role, _model(context, role, params), _prompt(context, role, params)
-        )
+    role_class = DebateJudgeRole
 
 
 # -- supervisor -----------------------------------------------------------------------------
 
 
-class SupervisorRole(Role):
+class SupervisorRole(_ModelRole):
     """Lets the assistant's writes through, or vetoes them with a reason it is told."""
-
-    def __init__(self, scope: EpisodeScope, role: str, model: str, prompt: str | None):
-        self.scope = scope
-        self.role = role
-        self.model = model
-        self.prompt = prompt
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         assert isinstance(message, ToolCalls)
@@ -286,15 +270,9 @@ class SupervisorRole(Role):
         return [Emitted("tool_results", ToolResults(vetoed))]
 
 
-class SupervisorKind(RoleKind):
+class SupervisorKind(_ModelRoleKind):
     name = "supervisor"
     accepts: ClassVar[dict[str, type[Any]]] = {"tool_calls": ToolCalls}
     emits: ClassVar[dict[str, type[Any]]] = {"tool_calls": ToolCalls, "tool_results": ToolResults}
-    params_model = _ModelParams
+    role_class = SupervisorRole
     can_see = frozenset({"policy", "dialogue"})
-
-    def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
-        assert isinstance(params, _ModelParams) and isinstance(context, EpisodeScope)
-        return SupervisorRole(
-            context, role, _model(context, role, params), _prompt(context, role, params)
-        )

@@ -38,14 +38,6 @@ class _Params(BaseModel):
     )
 
 
-def _model(scope: EpisodeScope, role: str, params: _Params) -> str:
-    return params.model or scope.services.roster.role(role).model
-
-
-def _prompt(scope: EpisodeScope, role: str, params: _Params) -> str | None:
-    return params.prompt or scope.services.roster.role(role).prompt
-
-
 def _timeout(scope: EpisodeScope, params: _Params) -> float:
     return params.call_timeout_s or scope.timeout_s
 
@@ -141,7 +133,7 @@ class HumanKind(RoleKind):
         scope = context
         blueprint = scope.blueprint
         services = scope.services
-        prompt = _prompt(scope, role, params)
+        prompt = scope.role_prompt(role, params.prompt)
         if params.persona:
             persona = scope.episode.rng("persona").choice(params.personas)
             system = _human_prompt(services, prompt, blueprint.instruction, persona, params)
@@ -151,7 +143,7 @@ class HumanKind(RoleKind):
                 lambda b: _human_prompt(services, prompt, b.instruction, None, params),
             )
             system = plain.of(blueprint)
-        model = scope.models["human"] = _model(scope, role, params)
+        model = scope.models["human"] = scope.role_model(role, params.model)
         scenario = None
         if services.gateway.plays_scripts(model):
             scripts = services.per_blueprint(
@@ -235,9 +227,9 @@ class TurnJudgeKind(RoleKind):
         services = context.services
         judge = TurnJudge(
             gateway=services.gateway,
-            model=_model(context, role, params),
+            model=context.role_model(role, params.model),
             templates=services.templates,
-            prompt=_prompt(context, role, params),
+            prompt=context.role_prompt(role, params.prompt),
             timeout_s=_timeout(context, params),
             stop_token=params.stop_token,
             call=context.call(role),
@@ -311,13 +303,13 @@ class AssistantKind(RoleKind):
     def build(self, role: str, params: BaseModel, context: Any, index: int = 0) -> Role:
         assert isinstance(params, AssistantParams) and isinstance(context, EpisodeScope)
         services = context.services
-        prompt = _prompt(context, role, params)
+        prompt = context.role_prompt(role, params.prompt)
         system = services.per_blueprint(
             f"assistant-prompt:{role}", lambda _b: _assistant_prompt(services, prompt)
         ).of(context.blueprint)
         context.transcript.system = system
         context.transcript.tools = list(services.tools)  # type: ignore[arg-type]
-        model = context.models["assistant"] = _model(context, role, params)
+        model = context.models["assistant"] = context.role_model(role, params.model)
         scenario = None
         if services.gateway.plays_scripts(model):
             scripts = services.per_blueprint(

@@ -151,6 +151,14 @@ class EpisodeScope:
         """The episode attempt's seed (simulated scripts draw their faults from it)."""
         return (self.episode.seed + 7919 * self.episode.attempt) % (2**63)
 
+    def role_model(self, role: str, chosen: str | None) -> str:
+        """The model a role calls: its own `model`, else its `agents:` entry's."""
+        return chosen or self.services.roster.role(role).model
+
+    def role_prompt(self, role: str, chosen: str | None) -> str | None:
+        """A role's prompt: its own `prompt`, else its `agents:` entry's (None: the shipped one)."""
+        return chosen or self.services.roster.role(role).prompt
+
     def call(self, role: str) -> CallContext:
         """Who calls a model: for the gateway's records and the sample seed."""
         return CallContext(

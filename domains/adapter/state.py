@@ -10,7 +10,6 @@ bookkeeping that travels with every fork.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 from domains.state import (
@@ -61,22 +60,9 @@ class ObjectState(State):
             raise RuntimeError("cannot fork a state in the middle of a tool call")
         return ObjectState(self._base, self.arena, dict(self._changes))
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """As `State.transaction`, but only a change to `objects` counts as a change."""
-        if self._staged is not None:
-            raise RuntimeError("nested state transactions are not supported")
-        staged: dict[tuple[str, str], Change] = {}
-        self._staged = staged
-        try:
-            yield
-        finally:
-            self._staged = None
-        self.last_transaction_changed = any(
-            address[0] == OBJECTS and not _same(self._committed(address), change)
-            for address, change in staged.items()
-        )
-        self._changes.update(staged)
+    def _is_change(self, address: tuple[str, str], staged: Change) -> bool:
+        """Only a change to `objects` counts as a change (the rest is bookkeeping)."""
+        return address[0] == OBJECTS and not _same(self._committed(address), staged)
 
     def discard(self, table: str, key: str) -> None:
         """Delete a record, or forget one staged in this transaction that never existed."""

@@ -361,28 +361,7 @@ def test_a_conversation_that_ended_another_way_keeps_every_message() -> None:
     assert len(training_messages(_transcript("stop", ("user", STOP)), None)) == 1
 
 
-TWO_DOMAINS = """\
-name: two-domains
-seed: 5
-models: {default: {provider: simulated}}
-agents: {proposer: {model: default}}
-phases:
-  - name: retail_tasks
-    domain: {name: retail, options: {data: {seed: 0}}}
-    episodes: 3
-    steps: &validated
-      - kind: protocol
-        roles: {proposer: {agent: proposer}, validator: {agent: validator}}
-        start: {to: proposer}
-        routes:
-          - {from: proposer, kind: proposal, to: validator}
-          - {from: validator, kind: valid, end: accepted}
-          - {from: validator, kind: invalid, end: rejected}
-  - name: airline_tasks
-    domain: {name: airline, options: {data: {seed: 0}}}
-    episodes: 2
-    steps: *validated
-"""
+TWO_DOMAINS = (Path(__file__).parents[1] / "two_domains.yaml").read_text()
 
 
 async def test_tau_writes_one_task_list_per_domain(tmp_path: Path) -> None:

@@ -11,28 +11,7 @@ from pathlib import Path
 
 import pytest
 
-TWO_DOMAINS = """\
-name: two-domains
-seed: 5
-models: {default: {provider: simulated}}
-agents: {proposer: {model: default}}
-phases:
-  - name: retail_tasks
-    domain: {name: retail, options: {data: {seed: 0}}}
-    episodes: 3
-    steps: &validated
-      - kind: protocol
-        roles: {proposer: {agent: proposer}, validator: {agent: validator}}
-        start: {to: proposer}
-        routes:
-          - {from: proposer, kind: proposal, to: validator}
-          - {from: validator, kind: valid, end: accepted}
-          - {from: validator, kind: invalid, end: rejected}
-  - name: airline_tasks
-    domain: {name: airline, options: {data: {seed: 0}}}
-    episodes: 2
-    steps: *validated
-"""
+TWO_DOMAINS = (Path(__file__).parents[1] / "two_domains.yaml").read_text()
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
