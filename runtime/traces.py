@@ -8,9 +8,9 @@ from typing import Any
 
 from runtime.errors import UsageError
 from runtime.playbook import Playbook
+from runtime.protocol_step import TRACE
 from runtime.store import Store
 
-TRACE = "trace"
 TEXT_WIDTH = 90
 """Characters of a message's text shown per line (JSON has it whole)."""
 
