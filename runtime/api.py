@@ -10,6 +10,7 @@ from typing import Any
 
 from runtime.engine import Engine, ProgressSink, RunContext, RunHook, RunSummary
 from runtime.errors import PlaybookError, RegistryError, StoreError, UsageError
+from runtime.executors import EpisodeCap
 from runtime.exports import ExportError, ExportSource, export_run
 from runtime.playbook import Playbook, parse_playbook
 from runtime.plugins import Extensions, load_extensions
@@ -109,19 +110,21 @@ async def run_playbook(
     *,
     progress: ProgressSink | None = None,
     attach: Mapping[str, RoleFactory] | None = None,
+    one_at_a_time: bool = False,
 ) -> RunSummary:
     """Run (or continue) a playbook; a repeated call does only uncommitted work.
 
     `attach` plays protocol roles with the caller's own objects: keyed by a role's name or
     its kind (`{"human": factory}`), each factory builds the role for one episode from the
-    episode's scope, and the protocol runs it as that role's actor.
+    episode's scope, and the protocol runs it as that role's actor. `one_at_a_time` runs
+    one episode at a time (for a person at a console), without changing the run's identity.
     """
     if not isinstance(loaded, LoadedPlaybook):
         loaded = load_playbook(loaded)
     hooks = list(loaded.extensions.run_hooks)
     if attach:
         _check_attachable(loaded, attach)
-        hooks.append(_attaching(AttachedRoles(dict(attach))))
+        hooks.append(_attaching(AttachedRoles(dict(attach)), one_at_a_time))
     for check in loaded.extensions.preflight:
         await check(loaded.playbook)
     async with AsyncExitStack() as stack:
@@ -173,12 +176,14 @@ def _check_attachable(loaded: LoadedPlaybook, attach: Mapping[str, RoleFactory])
             raise UsageError(f"no protocol role or role kind {name!r} to play (known: {shown})")
 
 
-def _attaching(attached: AttachedRoles) -> RunHook:
+def _attaching(attached: AttachedRoles, one_at_a_time: bool) -> RunHook:
     """A run hook that hands the attached roles to the protocol steps."""
 
     @asynccontextmanager
     async def hook(context: RunContext) -> AsyncIterator[None]:
         context.resources.provide(AttachedRoles, attached)
+        if one_at_a_time:
+            context.resources.provide(EpisodeCap, EpisodeCap(1))
         yield
 
     return hook

@@ -8,6 +8,7 @@ handed to `commit`, which writes it exactly once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from runtime.episodes import EpisodeRunner, WorkItem, build_steps, run_items
@@ -30,6 +31,14 @@ class Executor(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class EpisodeCap:
+    """At most this many episodes at once, whatever the playbook says (a run resource: a
+    person playing a role plays one episode at a time). Not part of the run's identity."""
+
+    episodes: int
+
+
 class LocalExecutor:
     """Episodes as tasks in one task group, at most `concurrency` in flight."""
 
@@ -45,4 +54,6 @@ class LocalExecutor:
     ) -> None:
         steps, on_fail = await build_steps(self.steps, phase, ctx)
         runner = EpisodeRunner(ctx.playbook, phase, ctx, steps, on_fail)
-        await run_items(runner, items, phase.concurrency or ctx.playbook.concurrency, commit)
+        limit = phase.concurrency or ctx.playbook.concurrency
+        cap = ctx.resources.get(EpisodeCap)
+        await run_items(runner, items, min(limit, cap.episodes) if cap else limit, commit)

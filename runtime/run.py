@@ -282,8 +282,6 @@ def _players(loaded: LoadedPlaybook, wanted: list[str]) -> dict[str, RoleFactory
             shown = ", ".join(sorted(known)) or "none"
             raise UsageError(f"--role {option!r}: no protocol role {role!r} (known: {shown})")
         attach[role] = player.factory
-    if attach:  # a person plays one episode at a time
-        loaded.playbook = loaded.playbook.model_copy(update={"concurrency": 1})
     return attach
 
 
@@ -313,7 +311,10 @@ async def _run(
     attach: dict[str, RoleFactory] | None = None,
 ) -> RunSummary:
     async def run() -> RunSummary:
-        return await run_playbook(loaded, progress=progress, attach=attach)
+        # a person plays one episode at a time
+        return await run_playbook(
+            loaded, progress=progress, attach=attach, one_at_a_time=bool(attach)
+        )
 
     return await run_until_signalled(run, grace_s=loaded.playbook.timeouts.shutdown_s)
 

@@ -122,6 +122,9 @@ def test_a_person_at_the_console_plays_the_user_and_the_turns_are_kept(tmp_path:
         "###STOP###",  # the empty line
     ]
     assert "chats: 1 items" in done.stdout  # verified like any trajectory
+    # one episode at a time, yet the same run as without the console (its identity holds)
+    plain = load_playbook(playbook, overrides={"store": str(tmp_path / "run")}).playbook
+    assert f"ran {plain.run_id}:" in done.stdout
 
 
 def test_the_end_of_console_input_stops_the_run_and_resume_continues_it(tmp_path: Path) -> None:
@@ -162,3 +165,21 @@ def test_a_role_option_names_what_is_wrong(tmp_path: Path) -> None:
         )
         assert done.returncode == 2 and message in done.stderr, (option, done.stderr)
         assert not (tmp_path / "other").exists()
+
+
+async def test_one_at_a_time_plays_one_episode_at_a_time(tmp_path: Path) -> None:
+    order: list[str] = []
+
+    async def user(turn: UserTurn) -> str:
+        order.append(turn.episode)
+        return await embed_protocol.my_user(turn)
+
+    loaded = load_playbook(
+        ROOT / "playbooks" / "trajectories.yaml", overrides={"store": str(tmp_path)}
+    )
+    assert loaded.playbook.concurrency > 1
+    summary = await run_playbook(loaded, attach={"human": played_user(user)}, one_at_a_time=True)
+    assert sum(summary.counts["trajectories"].values()) == 27
+    # each episode's turns come together: no episode's turn falls between another's
+    runs = [key for index, key in enumerate(order) if index == 0 or order[index - 1] != key]
+    assert len(runs) == len(set(runs)) == 27
