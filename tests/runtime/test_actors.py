@@ -244,3 +244,99 @@ async def test_asks_with_different_timeouts_each_expire_on_their_own() -> None:
             group.start_soon(ask_with, 0.05)
         gate.gate.set()
     assert expired == [0.05, 0.3]
+
+
+# -- inline actors: served in their senders' tasks -------------------------------------
+
+
+async def test_inline_actor_serves_overlapping_senders_one_at_a_time_in_arrival_order() -> None:
+    gate = Gate()
+    async with ActorSystem() as system:
+        ref = system.spawn_inline(gate, name="inline-gate")
+        replies: list[str] = []
+
+        async def send(message: str) -> None:
+            replies.append(await ref.ask(message))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(send, "first")
+            await gate.entered.wait()  # "first" is in the handler; the others must queue
+            for message in ("second", "third", "fourth"):
+                group.start_soon(send, message)
+                await anyio.wait_all_tasks_blocked()
+            assert gate.handled == []
+            gate.gate.set()
+        assert gate.handled == ["first", "second", "third", "fourth"]
+        assert replies == gate.handled
+        await ref.stop()
+        assert system.live_actors == 0
+
+
+async def test_inline_sender_cancelled_while_waiting_gives_its_turn_up() -> None:
+    gate = Gate()
+    async with ActorSystem() as system:
+        ref = system.spawn_inline(gate)
+        never = anyio.CancelScope()
+
+        async def cancelled_sender() -> None:
+            with never:
+                await ref.ask("never")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(ref.ask, "holder")
+            await gate.entered.wait()
+            group.start_soon(cancelled_sender)
+            await anyio.wait_all_tasks_blocked()
+            group.start_soon(ref.ask, "after")
+            await anyio.wait_all_tasks_blocked()
+            never.cancel()  # queued between the holder and "after"
+            with anyio.move_on_after(0.05):
+                await ref.ask("timed out")  # waits behind them, then gives up
+            gate.gate.set()
+        assert gate.handled == ["holder", "after"]
+        assert await ref.ask("next") == "next"
+
+
+async def test_inline_handler_failure_reaches_its_sender_and_the_next_one_is_served() -> None:
+    class FailsOnce(Actor[int, int]):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def handle(self, message: int) -> int:
+            self.calls += 1
+            if self.calls == 1:
+                raise ValueError("bad first message")
+            return message
+
+    async with ActorSystem() as system:
+        ref = system.spawn_inline(FailsOnce(), name="flaky")
+        with pytest.raises(HandlerFailed, match="bad first message"):
+            await ref.ask(1)
+        assert await ref.ask(2) == 2
+
+
+async def test_inline_stop_waits_for_the_message_in_hand_then_refuses_more() -> None:
+    recorder = Recorder()
+    gate = Gate()
+
+    class Both(Actor[str, str]):
+        async def handle(self, message: str) -> str:
+            await recorder.handle(message)
+            return await gate.handle(message)
+
+        async def on_stop(self) -> None:
+            assert gate.handled == ["in hand"]  # on_stop runs after the message in hand
+            await recorder.on_stop()
+
+    async with ActorSystem() as system:
+        ref = system.spawn_inline(Both())
+        async with anyio.create_task_group() as group:
+            group.start_soon(ref.ask, "in hand")
+            await gate.entered.wait()
+            group.start_soon(ref.stop)
+            await anyio.wait_all_tasks_blocked()
+            assert not recorder.stopped
+            gate.gate.set()
+        assert recorder.stopped
+        with pytest.raises(MailboxClosed):
+            await ref.ask("late")
