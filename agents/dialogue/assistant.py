@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from autogen_core import FunctionCall
 from autogen_core.models import (
@@ -35,7 +35,7 @@ from agents.dialogue.transcript import ChatMessage, EndReason, ToolCall, Transcr
 from agents.models.gateway import CallContext, ModelGateway
 from agents.simulated.scenario import ScenarioJSON, SimScenario, scenario_json
 from domains.base import Domain
-from domains.environment import ERROR_PREFIX, Environment
+from domains.environment import ERROR_PREFIX, Environment, ToolResult
 
 NOT_RUN = f"{ERROR_PREFIX}one tool call at a time; this call was not run"
 """The result of a call after the first in one message, when calls run one at a time."""
@@ -161,31 +161,42 @@ def run_calls(
     *,
     sequential: bool,
     transfer_tools: Collection[str],
+    executed: list[ExecutedCall] | None = None,
 ) -> tuple[list[ChatMessage], bool]:
     """Each call's result (only the first runs when `sequential`: the others get `NOT_RUN`),
-    and whether a transfer to a human agent succeeded."""
+    and whether a transfer to a human agent succeeded. Calls that reach `env` are appended
+    to `executed` when given (the policy check reads them instead of replaying the calls)."""
     results: list[ChatMessage] = []
     transferred = False
     for index, call in enumerate(calls):
         if index and sequential:
             results.append(_not_run(call))
             continue
-        result = _execute(env, call)
+        result = _execute(env, call, executed)
         results.append(result)
         transferred |= call.name in transfer_tools and not result.is_error
     return results, transferred
 
 
-def _execute(env: Environment, call: ToolCall) -> ChatMessage:
+def _execute(env: Environment, call: ToolCall, executed: list[ExecutedCall] | None) -> ChatMessage:
     if call.invalid_arguments is not None:
         output = f"{ERROR_PREFIX}arguments are not a JSON object: {call.invalid_arguments}"
         ok = False
     else:
         result = env.call(call.name, call.arguments)
         output, ok = result.output, result.ok
+        if executed is not None:
+            executed.append(ExecutedCall(call.id, result))
     return ChatMessage(
         role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
     )
+
+
+class ExecutedCall(NamedTuple):
+    """A call of the conversation as the environment ran it: its id and its result."""
+
+    call_id: str
+    result: ToolResult
 
 
 def _not_run(call: ToolCall) -> ChatMessage:

@@ -6,7 +6,8 @@ user agreed teaches the skipped confirmation. Over a trajectory's actual calls a
   action and its target, in the one or two messages before the agreement); one "yes" to a
   plan listing several writes confirms each of them once;
 - one tool call per assistant message where the domain's policy says so;
-- no call the domain's mechanical rules forbid (replayed on a fork of the base state);
+- no call the domain's mechanical rules forbid (over the calls' results on a fork of the
+  base state);
 - a transfer to a human agent only when the task's right answer is a transfer.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.dialogue.assistant import NOT_RUN
+from agents.dialogue.assistant import NOT_RUN, ExecutedCall
 from agents.dialogue.transcript import ChatMessage, ToolCall
 from agents.dialogue.verify import normalize_text, output_mentioned
 from domains.base import TRANSFER_TOOLS, Domain, Ending
@@ -170,10 +171,24 @@ def replay_calls(base: Environment, calls: Sequence[ToolCall]) -> list[ToolResul
 
 
 def rule_violations(
-    domain: Domain, base: Environment, messages: Sequence[ChatMessage], subject: str
+    domain: Domain,
+    base: Environment,
+    messages: Sequence[ChatMessage],
+    subject: str,
+    executed: Sequence[ExecutedCall] | None = None,
 ) -> list[str]:
-    """The domain's mechanical rules over the calls the trajectory made."""
-    trace = replay_calls(base, executed_calls(messages))
+    """The domain's mechanical rules over the calls the trajectory made.
+
+    `executed` is what the conversation's environment ran on its fork of `base`: the same
+    results a replay would give, so they are used as they are when they are exactly the
+    calls the messages show as run (else, say for a role the caller played, the calls are
+    replayed).
+    """
+    calls = executed_calls(messages)
+    if executed is not None and [e.call_id for e in executed] == [call.id for call in calls]:
+        trace = [e.result for e in executed]
+    else:
+        trace = replay_calls(base, calls)
     return [f"policy: {violation}" for violation in domain.check_policy(trace, base, subject)]
 
 
@@ -197,8 +212,10 @@ def trajectory_violations(
     *,
     subject: str,
     expected: Ending,
+    executed: Sequence[ExecutedCall] | None = None,
 ) -> list[str]:
-    """Every way the conversation breaks the domain's policy (empty: it follows it)."""
+    """Every way the conversation breaks the domain's policy (empty: it follows it);
+    `executed`: see `rule_violations`."""
     writes = set(domain.write_tools())
 
     def words_of(tool: str) -> Sequence[str] | None:
@@ -207,6 +224,6 @@ def trajectory_violations(
     violations = unconfirmed_writes(messages, words_of)
     if domain.sequential_tool_calls:
         violations += parallel_calls(messages)
-    violations += rule_violations(domain, base, messages, subject)
+    violations += rule_violations(domain, base, messages, subject, executed)
     violations += transfer_violations(messages, expected)
     return violations

@@ -357,7 +357,11 @@ class EnvironmentRole(Role):
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         assert isinstance(message, ToolCalls)
         results, transferred = run_calls(
-            self.scope.env, message.calls, sequential=self.sequential, transfer_tools=self.transfers
+            self.scope.env,
+            message.calls,
+            sequential=self.sequential,
+            transfer_tools=self.transfers,
+            executed=self.scope.executed,
         )
         self.scope.transcript.messages.extend(results)
         if transferred:

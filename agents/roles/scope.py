@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from autogen_core.tools import ToolSchema
-
 from agents.blueprints.blueprint import Blueprint
-from agents.dialogue.assistant import tool_schemas
+from agents.dialogue.assistant import ExecutedCall, tool_schemas
 from agents.dialogue.transcript import Transcript
 from agents.models.gateway import CallContext, ModelGateway
+from agents.models.openai_wire import ToolList
 from agents.resources import AgentRoster, DomainCatalog, DomainHandle, Templates
 from agents.steps.base import BLUEPRINT
 from domains.environment import Environment
@@ -65,7 +64,7 @@ class PhaseServices:
     templates: Templates
     handle: DomainHandle
     writes: frozenset[str]
-    tools: list[ToolSchema]
+    tools: ToolList
     blueprints: PerObject[dict[str, Any], Blueprint] = field(
         default_factory=lambda: PerObject(Blueprint.model_validate)
     )
@@ -90,7 +89,7 @@ class PhaseServices:
                 templates=resources.require(Templates),
                 handle=handle,
                 writes=frozenset(handle.domain.write_tools()),
-                tools=tool_schemas(handle.domain),
+                tools=ToolList(tool_schemas(handle.domain)),
             )
             kept[phase.phase] = found
         return found
@@ -127,6 +126,8 @@ class EpisodeScope:
     """Phase 1: what the reflector has said so far, carried to the next attempt."""
     accepted_blueprint: Blueprint | None = None
     """Phase 1: the blueprint the episode records if it is accepted."""
+    executed: list[ExecutedCall] = field(default_factory=list)
+    """Phase 2: the calls the environment role ran on `env`, in order, with their results."""
 
     def on_accepted(self) -> None:
         """The episode was accepted: record what it produced."""

@@ -100,7 +100,12 @@ class VerifierRole(Role):
         violations = None
         if params.policy != "off":
             violations = trajectory_violations(
-                base.domain, base, transcript.messages, subject=blueprint.user_id, expected=expected
+                base.domain,
+                base,
+                transcript.messages,
+                subject=blueprint.user_id,
+                expected=expected,
+                executed=scope.executed,
             )
         verdict = verify_trajectory(
             base,

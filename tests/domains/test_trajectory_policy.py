@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from airline_fixtures import ANN, ANN_CARD, ANN_ME, BEN, BOB, airline_env
 
-from agents.dialogue.assistant import NOT_RUN
+from agents.dialogue import trajectory_policy
+from agents.dialogue.assistant import NOT_RUN, ExecutedCall
 from agents.dialogue.trajectory_policy import (
     is_affirmative,
     trajectory_violations,
@@ -41,6 +42,7 @@ class Dialogue:
     def __init__(self, env: Environment) -> None:
         self.env = env.fork()
         self.messages: list[ChatMessage] = []
+        self.executed: list[ExecutedCall] = []
 
     def user(self, text: str) -> Dialogue:
         self.messages.append(ChatMessage(role="user", content=text))
@@ -58,6 +60,7 @@ class Dialogue:
         self.messages.append(ChatMessage(role="assistant", tool_calls=made))
         for call in made:
             result = self.env.call(call.name, call.arguments)
+            self.executed.append(ExecutedCall(call.id, result))
             self.messages.append(
                 ChatMessage(
                     role="tool",
@@ -72,9 +75,19 @@ class Dialogue:
     def call(self, name: str, **args: Any) -> Dialogue:
         return self.calls((name, args))
 
-    def violations(self, subject: str = ANN, expected: Ending = "act") -> list[str]:
+    def violations(
+        self,
+        subject: str = ANN,
+        expected: Ending = "act",
+        executed: list[ExecutedCall] | None = None,
+    ) -> list[str]:
         return trajectory_violations(
-            DOMAIN, airline_env(), self.messages, subject=subject, expected=expected
+            DOMAIN,
+            airline_env(),
+            self.messages,
+            subject=subject,
+            expected=expected,
+            executed=executed,
         )
 
 
@@ -262,3 +275,33 @@ def test_a_call_the_assistant_did_not_run_is_not_judged_by_the_rules() -> None:
     ]
     violations = dialogue.violations(subject=BOB)
     assert [v.split(":")[0] for v in violations] == ["unconfirmed_write", "parallel_calls"]
+
+
+def _forbidden_cancel() -> Dialogue:
+    dialogue = Dialogue(airline_env()).user("I'm Bob Ng, bob_ng_2002. Cancel CCC333 please.")
+    dialogue.call("get_user_details", user_id=BOB)
+    dialogue.call("get_reservation_details", reservation_id="CCC333")
+    dialogue.agent("I will cancel reservation CCC333 (ORD-JFK round trip). Confirm?")
+    dialogue.user("Yes, cancel it.")
+    return dialogue.call("cancel_reservation", reservation_id="CCC333")
+
+
+def test_the_rules_judge_the_calls_as_the_environment_ran_them_without_a_replay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dialogue = _forbidden_cancel()
+    replayed = dialogue.violations(subject=BOB)
+    assert replayed and all(v.startswith("policy: A5") for v in replayed)
+
+    def no_replay(*_args: Any) -> None:
+        raise AssertionError("the calls were replayed although their results were given")
+
+    monkeypatch.setattr(trajectory_policy, "replay_calls", no_replay)
+    assert dialogue.violations(subject=BOB, executed=dialogue.executed) == replayed
+
+
+def test_results_that_are_not_the_calls_the_messages_show_are_replayed_instead() -> None:
+    dialogue = _forbidden_cancel()
+    replayed = dialogue.violations(subject=BOB)
+    missing_the_write = dialogue.executed[:-1]  # say, a role the caller played ran it
+    assert dialogue.violations(subject=BOB, executed=missing_the_write) == replayed
