@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from agents.models.clients import build_clients, endpoint, request_identity
 from agents.models.completion_shapes import UnusableAnswer, normalise, unusable_reason
 from agents.models.key_filter import KeyFilter
-from agents.models.openai_wire import wire_messages
+from agents.models.openai_wire import ToolList, wire_messages
 from agents.models.transport import (
     HttpCertificateError,
     HttpConnectError,
@@ -118,7 +118,7 @@ class _Endpoint:
     name: str
     config: ModelConfig
     clients: list[ChatCompletionClient]
-    limiter: anyio.CapacityLimiter
+    in_flight: anyio.Semaphore
     rate: RateLimiter | None
     identity: dict[str, Any]
     endpoint: str
@@ -184,7 +184,8 @@ class ModelGateway:
                 name=name,
                 config=config,
                 clients=[given[name]] if name in given else build_clients(name, config),
-                limiter=anyio.CapacityLimiter(config.max_concurrency),
+                # no checkpoint when a slot is free: a checkpoint costs every call a loop pass
+                in_flight=anyio.Semaphore(config.max_concurrency, fast_acquire=True),
                 rate=RateLimiter(config.rpm) if config.rpm else None,
                 identity=request_identity(name, config),
                 endpoint=endpoint(config),
@@ -348,7 +349,7 @@ class ModelGateway:
                 await target.rate.acquire()
             started = time.perf_counter()
             try:
-                async with target.limiter:
+                async with target.in_flight:
                     started = time.perf_counter()
                     now = anyio.current_time()
                     if attempt == 1 and timeout_s is not None:
@@ -466,16 +467,17 @@ class ModelGateway:
         result = outcome.result
         await self._record(target, key, call, "ok", attempt, latency, result=result)
         (await self._cache_index()).add(key)
-        _log.debug(
-            "model.call",
-            model=target.name,
-            attempt=attempt,
-            latency_s=round(latency, 3),
-            prompt_tokens=result.usage.prompt_tokens,
-            completion_tokens=result.usage.completion_tokens,
-            simulated=target.simulated,
-            role=call.role,
-        )
+        if _log.debug_enabled:
+            _log.debug(
+                "model.call",
+                model=target.name,
+                attempt=attempt,
+                latency_s=round(latency, 3),
+                prompt_tokens=result.usage.prompt_tokens,
+                completion_tokens=result.usage.completion_tokens,
+                simulated=target.simulated,
+                role=call.role,
+            )
         if outcome.faults:
             await self._record_faults(target, key, call, outcome.faults)
 
@@ -566,7 +568,7 @@ def request_key(
     payload = {
         "model": identity,
         "messages": wire_messages(messages),
-        "tools": [tool_schema(tool) for tool in tools],
+        "tools": tools.key_json if isinstance(tools, ToolList) else [tool_schema(t) for t in tools],
         "tool_choice": tool_choice if isinstance(tool_choice, str) else tool_choice.name,
         "json_output": output,
         "args": args,

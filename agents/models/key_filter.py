@@ -26,17 +26,25 @@ class _Bloom:
         self.bits = bytearray((self.size + 7) // 8)
         self.count = 0
 
-    def positions(self, key: str) -> list[int]:
+    def positions(self, key: str) -> range:
+        """Bit i of the key is `(first + i * step) % size`: a range reduced modulo size."""
         first, step = int(key[:16], 16), int(key[16:32], 16) | 1
-        return [(first + i * step) % self.size for i in range(_HASHES)]
+        return range(first, first + _HASHES * step, step)
 
     def add(self, key: str) -> None:
-        for bit in self.positions(key):
-            self.bits[bit >> 3] |= 1 << (bit & 7)
+        bits, size = self.bits, self.size
+        for position in self.positions(key):
+            bit = position % size
+            bits[bit >> 3] |= 1 << (bit & 7)
         self.count += 1
 
     def __contains__(self, key: str) -> bool:
-        return all(self.bits[bit >> 3] & (1 << (bit & 7)) for bit in self.positions(key))
+        bits, size = self.bits, self.size
+        for position in self.positions(key):  # a plain loop: asked on every model call
+            bit = position % size
+            if not bits[bit >> 3] & (1 << (bit & 7)):
+                return False
+        return True
 
 
 class KeyFilter:

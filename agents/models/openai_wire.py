@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import orjson
@@ -149,12 +149,31 @@ def _wire_message(message: LLMMessage) -> dict[str, Any]:
     raise TypeError(f"unknown message type {type(message).__name__}")
 
 
+class ToolList(tuple[ToolSchema, ...]):
+    """Tool schemas fixed for a phase, with both encodings every model call needs made once:
+    the request's `tools` array (`wire_json`) and the cache key's canonical form
+    (`key_json`). It holds its own copies of the schemas, so no one can change them after."""
+
+    wire_json: orjson.Fragment
+    key_json: orjson.Fragment
+
+    def __new__(cls, schemas: Iterable[ToolSchema]) -> ToolList:
+        copies: list[ToolSchema] = [orjson.loads(orjson.dumps(schema)) for schema in schemas]
+        tools = super().__new__(cls, copies)
+        tools.wire_json = orjson.Fragment(orjson.dumps([wire_tool(s) for s in copies]))
+        tools.key_json = orjson.Fragment(orjson.dumps(copies, option=orjson.OPT_SORT_KEYS))
+        return tools
+
+
 def wire_tools(tools: Sequence[Tool | ToolSchema]) -> orjson.Fragment:
     """The request's `tools` array, already encoded (orjson inserts it as it is).
 
-    The array is cached, keyed by the schemas' own JSON rather than by object identity, so
-    a schema changed in place is a new key, never a stale answer.
+    A `ToolList` brings its own; other lists are cached keyed by the schemas' own JSON
+    rather than by object identity, so a schema changed in place is a new key, never a
+    stale answer.
     """
+    if isinstance(tools, ToolList):
+        return tools.wire_json
     schemas = [tool if isinstance(tool, dict) else tool.schema for tool in tools]
     return _wire_tools_json(orjson.dumps(schemas))
 

@@ -6,13 +6,21 @@ import json
 from typing import Any
 
 import anyio
+import orjson
 import pytest
 from autogen_core.models import CreateResult, UserMessage
 from model_support import RUN_ID
 
 from agents.models.chat_client_base import ChatClientBase
 from agents.models.clients import request_identity
-from agents.models.gateway import CallContext, ModelGateway, RateLimiter, gateway_run_hook
+from agents.models.gateway import (
+    CallContext,
+    ModelGateway,
+    RateLimiter,
+    gateway_run_hook,
+    request_key,
+)
+from agents.models.openai_wire import ToolList, wire_tools
 from agents.models.transport import HttpStatusError
 from agents.simulated import SimulatedChatCompletionClient
 from agents.simulated._client import SIMULATED_MODEL_INFO
@@ -167,3 +175,26 @@ async def test_without_a_call_timeout_attempts_run_out_as_a_model_error(store: S
         with pytest.raises(ModelError, match=r"server error \(HTTP 500\) \(attempt 3 of 3\)"):
             await gateway.create("m", ASK)
     assert client.calls == 3
+
+
+def test_a_tool_list_encodes_once_what_a_plain_list_encodes_every_call() -> None:
+
+    schemas: list[Any] = [
+        {"name": "find", "description": "Find one.", "parameters": {"type": "object", "b": 1}},
+        {"name": "cancel", "parameters": {"properties": {"z": {}, "a": {}}, "type": "object"}},
+    ]
+    tools = ToolList(schemas)
+    identity = request_identity("default", ModelConfig(provider="openai", model="m"))
+    messages = [UserMessage(content="hi", source="user")]
+
+    def key(given: Any) -> str:
+        return request_key(identity, messages, given, "auto", None, {}, 7)
+
+    # the same cache keys and the same request body as before: stores stay resumable
+    assert key(tools) == key(schemas)
+    assert wire_tools(tools) is tools.wire_json
+    assert orjson.dumps({"t": wire_tools(tools)}) == orjson.dumps({"t": wire_tools(schemas)})
+    # its own copies: changing the caller's schema later changes neither encoding
+    schemas[0]["description"] = "Changed."
+    assert key(tools) != key(schemas)
+    assert tools[0]["description"] == "Find one."
