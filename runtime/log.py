@@ -27,6 +27,8 @@ _LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+_configured_level: int | None = None
+"""The level `configure_logging` set; None while structlog is configured some other way."""
 
 
 def redact_secrets(
@@ -48,9 +50,11 @@ def configure_logging(
 
     For programs (the CLI, examples run as scripts), never for a library call.
     """
+    global _configured_level
     numeric = _LEVELS.get(level.lower())
     if numeric is None:
         raise ValueError(f"unknown log level {level!r}")
+    _configured_level = numeric
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -79,12 +83,13 @@ def _as_message(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 class Logger:
     """A module's logger (see the module docstring for where its events go)."""
 
-    __slots__ = ("_configured", "_stdlib")
+    __slots__ = ("_configured", "_stdlib", "_stdlib_logger")
 
     def __init__(self, name: str) -> None:
         self._configured: Any = structlog.get_logger(name)
+        self._stdlib_logger = logging.getLogger(name)
         self._stdlib: Any = structlog.wrap_logger(
-            logging.getLogger(name),
+            self._stdlib_logger,
             processors=[
                 structlog.stdlib.filter_by_level,
                 structlog.contextvars.merge_contextvars,
@@ -98,8 +103,17 @@ class Logger:
     def _target(self) -> Any:
         return self._configured if structlog.is_configured() else self._stdlib
 
+    @property
+    def debug_enabled(self) -> bool:
+        """Whether a debug event goes anywhere: hot paths (every model call, every message)
+        skip building one when it would be dropped."""
+        if structlog.is_configured():
+            return _configured_level is None or _configured_level <= logging.DEBUG
+        return self._stdlib_logger.isEnabledFor(logging.DEBUG)
+
     def debug(self, event: str, **values: Any) -> None:
-        self._target().debug(event, **values)
+        if self.debug_enabled:
+            self._target().debug(event, **values)
 
     def info(self, event: str, **values: Any) -> None:
         self._target().info(event, **values)

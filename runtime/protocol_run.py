@@ -224,6 +224,8 @@ class ProtocolRun:
     def _note(self, sender: str, receiver: str, said: Emitted) -> None:
         entry = TraceEntry(sender, receiver, said.kind, summarize(said.message))
         self.trace.append(entry)
+        if not _log.debug_enabled:
+            return
         _log.debug(
             "protocol.message",
             episode_id=self.episode,
