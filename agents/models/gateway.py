@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
@@ -134,8 +135,9 @@ class _Endpoint:
         self.turn = (self.turn + 1) % len(self.clients)
         return self.clients[self.turn]
 
-    @property
+    @cached_property
     def simulated(self) -> bool:
+        """Whether the client is the offline simulator (asked several times per call)."""
         return isinstance(self.client, SimulatedChatCompletionClient)
 
     @property

@@ -82,3 +82,24 @@ def test_once_configured_events_go_through_structlog(unconfigured: None) -> None
     get_logger("runtime.testing").info("run.finished", executed=3)
     event = json.loads(stream.getvalue())
     assert (event["event"], event["executed"], event["level"]) == ("run.finished", 3, "info")
+
+
+def test_debug_events_are_built_only_when_some_output_takes_them(
+    unconfigured: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = get_logger("runtime.testing_debug")
+    caplog.set_level(logging.INFO, logger="runtime.testing_debug")
+    assert not log.debug_enabled  # a host whose logging drops debug lines
+    caplog.set_level(logging.DEBUG, logger="runtime.testing_debug")
+    assert log.debug_enabled
+    log.debug("protocol.message", kind="said")
+    assert [r.getMessage() for r in caplog.records] == ["protocol.message kind='said'"]
+
+    out = io.StringIO()
+    configure_logging(level="info", stream=out)
+    assert not log.debug_enabled
+    log.debug("protocol.message", kind="dropped")
+    configure_logging(level="debug", stream=out)
+    assert log.debug_enabled
+    log.debug("protocol.message", kind="kept")
+    assert "dropped" not in out.getvalue() and "kept" in out.getvalue()
