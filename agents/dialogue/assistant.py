@@ -69,33 +69,92 @@ def is_refusal(result: CreateResult) -> bool:
     return isinstance(result.content, str) and _REFUSAL.search(result.content) is not None
 
 
-def model_view(system: str, messages: Sequence[ChatMessage]) -> list[LLMMessage]:
-    """The assistant's request from the transcript: consecutive tool results are grouped."""
-    view: list[LLMMessage] = [SystemMessage(content=system)]
+class ViewMemo:
+    """One conversation's messages as autogen messages, each converted once.
+
+    An assistant's request holds the whole transcript, so converting it afresh for every
+    call costs a conversation's length in model objects per call. Transcript messages are
+    never changed once appended; the memo keeps each one it converted (so its id stays its
+    own) and hands back the same autogen objects.
+    """
+
+    __slots__ = ("_groups", "_messages", "_system")
+
+    def __init__(self) -> None:
+        self._system: SystemMessage | None = None
+        self._messages: dict[int, tuple[ChatMessage, LLMMessage]] = {}
+        self._groups: dict[tuple[int, ...], tuple[list[ChatMessage], LLMMessage]] = {}
+
+    def system(self, text: str) -> SystemMessage:
+        if self._system is None or self._system.content != text:
+            self._system = SystemMessage(content=text)
+        return self._system
+
+    def message(self, message: ChatMessage) -> LLMMessage:
+        """A user or assistant message."""
+        found = self._messages.get(id(message))
+        if found is None:
+            found = self._messages[id(message)] = (message, _llm_message(message))
+        return found[1]
+
+    def group(self, results: list[ChatMessage]) -> LLMMessage:
+        """Consecutive tool results as one message."""
+        key = tuple(id(message) for message in results)
+        found = self._groups.get(key)
+        if found is None:
+            found = self._groups[key] = (results, _results_message(results))
+        return found[1]
+
+
+def model_view(
+    system: str, messages: Sequence[ChatMessage], memo: ViewMemo | None = None
+) -> list[LLMMessage]:
+    """The assistant's request from the transcript: consecutive tool results are grouped.
+
+    With a `memo` (one per conversation), each message is converted only once.
+    """
+    memo = memo or ViewMemo()
+    view: list[LLMMessage] = [memo.system(system)]
+    results: list[ChatMessage] = []
     for message in messages:
-        if message.role == "user":
-            view.append(UserMessage(content=message.content, source="user"))
-        elif message.tool_calls:
-            calls = [
-                FunctionCall(id=c.id, name=c.name, arguments=_arguments_text(c))
-                for c in message.tool_calls
-            ]
-            view.append(AssistantMessage(content=calls, source="assistant"))
-        elif message.role == "assistant":
-            view.append(AssistantMessage(content=message.content, source="assistant"))
-        else:
-            result = FunctionExecutionResult(
+        if message.role == "tool":
+            results.append(message)
+            continue
+        if results:
+            view.append(memo.group(results))
+            results = []
+        view.append(memo.message(message))
+    if results:
+        view.append(memo.group(results))
+    return view
+
+
+def _results_message(results: list[ChatMessage]) -> FunctionExecutionResultMessage:
+    """Consecutive tool results of the transcript as autogen's one message."""
+    return FunctionExecutionResultMessage(
+        content=[
+            FunctionExecutionResult(
                 content=message.content,
                 call_id=message.tool_call_id or "",
                 name=message.name or "",
                 is_error=message.is_error,
             )
-            last = view[-1]
-            if isinstance(last, FunctionExecutionResultMessage):
-                last.content.append(result)
-            else:
-                view.append(FunctionExecutionResultMessage(content=[result]))
-    return view
+            for message in results
+        ]
+    )
+
+
+def _llm_message(message: ChatMessage) -> LLMMessage:
+    """A user or assistant transcript message as autogen's."""
+    if message.role == "user":
+        return UserMessage(content=message.content, source="user")
+    if message.tool_calls:
+        calls = [
+            FunctionCall(id=c.id, name=c.name, arguments=_arguments_text(c))
+            for c in message.tool_calls
+        ]
+        return AssistantMessage(content=calls, source="assistant")
+    return AssistantMessage(content=message.content, source="assistant")
 
 
 def _arguments_text(call: ToolCall) -> str:
@@ -220,6 +279,7 @@ class Assistant:
     call: CallContext
     timeout_s: float
     max_tool_steps: int = 10
+    view_memo: ViewMemo = field(default_factory=ViewMemo)
     transfer_tools: Collection[str] = ("transfer_to_human_agents",)
     sequential_calls: bool = True
     _calls: int = field(default=0, init=False)
@@ -233,7 +293,7 @@ class Assistant:
         for _ in range(self.max_tool_steps + 1):
             result = await self.gateway.create(
                 self.model,
-                model_view(self.system_prompt, transcript.messages),
+                model_view(self.system_prompt, transcript.messages, self.view_memo),
                 tools=self.tools,
                 scenario=self.scenario,
                 call=self.call,

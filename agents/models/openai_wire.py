@@ -68,7 +68,7 @@ def check_create_args(extra: Mapping[str, Any]) -> None:
 
 def request_json(
     model: str,
-    messages: Sequence[LLMMessage],
+    messages: Sequence[LLMMessage] | WireMessages,
     *,
     tools: Sequence[Tool | ToolSchema],
     tool_choice: ToolChoice,
@@ -110,9 +110,16 @@ def request_json(
     return orjson.dumps(body)
 
 
-def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
+class WireMessages(list[dict[str, Any]]):
+    """Messages already in their wire form: the gateway makes it once per call, for the
+    cache key and the request body both."""
+
+
+def wire_messages(messages: Sequence[LLMMessage] | WireMessages) -> WireMessages:
     """Autogen messages as OpenAI chat messages (one `tool` message per function result)."""
-    wire: list[dict[str, Any]] = []
+    if isinstance(messages, WireMessages):
+        return messages
+    wire = WireMessages()
     for message in messages:
         if isinstance(message, FunctionExecutionResultMessage):
             wire.extend(

@@ -13,7 +13,13 @@ from typing import Any, ClassVar
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.dialogue.assistant import is_refusal, model_view, run_calls, take_answer
+from agents.dialogue.assistant import (
+    ViewMemo,
+    is_refusal,
+    model_view,
+    run_calls,
+    take_answer,
+)
 from agents.dialogue.human import HumanSimulator, TurnJudge
 from agents.dialogue.personas import DEFAULT_PERSONAS
 from agents.dialogue.transcript import BestOfTurn, Candidate, ChatMessage
@@ -261,6 +267,7 @@ class AssistantRole(Role):
         self.timeout = timeout
         self.call = scope.call(role)
         self.calls = 0
+        self.view_memo = ViewMemo()
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         transcript = self.scope.transcript
@@ -268,7 +275,7 @@ class AssistantRole(Role):
         try:
             result = await services.gateway.create(
                 self.model,
-                model_view(transcript.system, transcript.messages),
+                model_view(transcript.system, transcript.messages, self.view_memo),
                 tools=services.tools,
                 scenario=self.scenario,
                 call=self.call,
