@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple
 
 import anyio
 import openai
@@ -36,8 +36,7 @@ from pydantic import BaseModel, ValidationError
 from agents.models.clients import build_clients, endpoint, request_identity
 from agents.models.completion_shapes import UnusableAnswer, normalise, unusable_reason
 from agents.models.key_filter import KeyFilter
-from agents.models.openai_native import NativeOpenAIClient
-from agents.models.openai_wire import ToolList, WireMessages, wire_messages
+from agents.models.openai_wire import ToolList, wire_messages
 from agents.models.transport import (
     HttpCertificateError,
     HttpConnectError,
@@ -259,14 +258,14 @@ class ModelGateway:
         context = call or CallContext()
         seed = sample_seed(self._seed, context, target.config.seed)
         args = self._create_args(target, scenario, extra, seed)
-        wire = wire_messages(messages)  # once, for the key and (native client) the body
-        key = request_key(target.identity, wire, tools, tool_choice, json_output, args, seed)
+        key = request_key(target.identity, messages, tools, tool_choice, json_output, args, seed)
         if cache:
             hit = await self._cached(target, key, context)
             if hit is not None:
                 return hit
-        request = _Request(messages, wire, tools, tool_choice, json_output)
-        return await self._call(target, key, request, args, context, timeout_s)
+        return await self._call(
+            target, key, messages, tools, tool_choice, json_output, args, context, timeout_s
+        )
 
     async def close(self) -> None:
         """Close every client (their HTTP connection pools)."""
@@ -334,7 +333,10 @@ class ModelGateway:
         self,
         target: _Endpoint,
         key: str,
-        request: _Request,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Tool | ToolSchema],
+        tool_choice: ToolChoice,
+        json_output: JsonOutput,
         args: dict[str, Any],
         call: CallContext,
         timeout_s: float | None,
@@ -356,7 +358,14 @@ class ModelGateway:
                         deadline = now + timeout_s
                     # A bare scope, not fail_after: a thousand calls wait in these at once.
                     with anyio.CancelScope(deadline=min(now + config.timeout_s, deadline)) as scope:
-                        outcome = await self._invoke(target, request, _reseeded(args, attempt))
+                        outcome = await self._invoke(
+                            target,
+                            messages,
+                            tools,
+                            tool_choice,
+                            json_output,
+                            _reseeded(args, attempt),
+                        )
                     if scope.cancelled_caught:
                         raise TimeoutError
             except Exception as exc:
@@ -401,33 +410,34 @@ class ModelGateway:
             return outcome.result
 
     @staticmethod
-    async def _invoke(target: _Endpoint, request: _Request, args: dict[str, Any]) -> SimOutcome:
+    async def _invoke(
+        target: _Endpoint,
+        messages: Sequence[LLMMessage],
+        tools: Sequence[Tool | ToolSchema],
+        tool_choice: ToolChoice,
+        json_output: JsonOutput,
+        args: dict[str, Any],
+    ) -> SimOutcome:
         """One attempt, its result in the shape every role expects (see `completion_shapes`).
 
         Raises UnusableAnswer for a truncated or empty answer (`classify` retries it).
         """
         client = target.next_client()
-        tools, json_output = request.tools, request.json_output
         if isinstance(client, SimulatedChatCompletionClient):
             outcome = client.play(
-                request.messages, tools=tools, json_output=json_output, extra_create_args=args
+                messages, tools=tools, json_output=json_output, extra_create_args=args
             )
         else:
-            # our own client takes the wire form the key was made of (NativeOpenAIClient.create
-            # accepts it), not a second copy
-            native = isinstance(client, NativeOpenAIClient)
-            sent = cast("Sequence[LLMMessage]", request.wire) if native else request.messages
             result = await client.create(
-                sent,
+                messages,
                 tools=tools,
-                tool_choice=request.tool_choice,
+                tool_choice=tool_choice,
                 json_output=json_output,
                 extra_create_args=args,
             )
             outcome = SimOutcome(result, ())
         # Hermes call ids hash the message count: it tells a conversation's requests apart.
-        salt = str(len(request.messages))
-        result = normalise(outcome.result, tools_offered=bool(tools), salt=salt)
+        result = normalise(outcome.result, tools_offered=bool(tools), salt=str(len(messages)))
         reason = unusable_reason(result)
         if reason is not None:
             raise UnusableAnswer(target.endpoint, reason)
@@ -531,16 +541,6 @@ class ModelGateway:
         )
 
 
-class _Request(NamedTuple):
-    """What one call asks, as its attempts send it."""
-
-    messages: Sequence[LLMMessage]
-    wire: WireMessages
-    tools: Sequence[Tool | ToolSchema]
-    tool_choice: ToolChoice
-    json_output: JsonOutput
-
-
 def _reseeded(args: dict[str, Any], attempt: int) -> dict[str, Any]:
     """A retry's arguments: the sample seed moved on, so a truncated or empty answer is
     sampled anew instead of reproduced (the cache key stays the sample's)."""
@@ -551,7 +551,7 @@ def _reseeded(args: dict[str, Any], attempt: int) -> dict[str, Any]:
 
 def request_key(
     identity: Mapping[str, Any],
-    messages: Sequence[LLMMessage] | WireMessages,
+    messages: Sequence[LLMMessage],
     tools: Sequence[Tool | ToolSchema],
     tool_choice: ToolChoice,
     json_output: JsonOutput,

@@ -21,7 +21,6 @@ from pydantic import BaseModel
 from agents.models.chat_client_base import ChatClientBase
 from agents.models.openai_wire import (
     ToolChoice,
-    WireMessages,
     check_create_args,
     error_message,
     parse_completion,
@@ -67,7 +66,7 @@ class NativeOpenAIClient(ChatClientBase):
 
     async def create(
         self,
-        messages: Sequence[LLMMessage] | WireMessages,
+        messages: Sequence[LLMMessage],
         *,
         tools: Sequence[Tool | ToolSchema] = (),
         tool_choice: ToolChoice = "auto",
@@ -77,7 +76,6 @@ class NativeOpenAIClient(ChatClientBase):
     ) -> CreateResult:
         """One chat completion; raises HttpStatusError for an error status.
 
-        `messages` may come in their wire form already (the gateway makes it for its key).
         The body is encoded when the request is made, not before it gets its connection.
         """
         extra = extra_create_args or {}

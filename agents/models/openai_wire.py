@@ -68,7 +68,7 @@ def check_create_args(extra: Mapping[str, Any]) -> None:
 
 def request_json(
     model: str,
-    messages: Sequence[LLMMessage] | WireMessages,
+    messages: Sequence[LLMMessage],
     *,
     tools: Sequence[Tool | ToolSchema],
     tool_choice: ToolChoice,
@@ -110,16 +110,9 @@ def request_json(
     return orjson.dumps(body)
 
 
-class WireMessages(list[dict[str, Any]]):
-    """Messages already in their wire form: the gateway makes it once per call, for the
-    cache key and the request body both."""
-
-
-def wire_messages(messages: Sequence[LLMMessage] | WireMessages) -> WireMessages:
+def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
     """Autogen messages as OpenAI chat messages (one `tool` message per function result)."""
-    if isinstance(messages, WireMessages):
-        return messages
-    wire = WireMessages()
+    wire: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, FunctionExecutionResultMessage):
             wire.extend(
