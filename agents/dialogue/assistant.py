@@ -279,10 +279,10 @@ class Assistant:
     call: CallContext
     timeout_s: float
     max_tool_steps: int = 10
-    view_memo: ViewMemo = field(default_factory=ViewMemo)
     transfer_tools: Collection[str] = ("transfer_to_human_agents",)
     sequential_calls: bool = True
     _calls: int = field(default=0, init=False)
+    _view_memo: ViewMemo = field(default_factory=ViewMemo, init=False)
 
     def __post_init__(self) -> None:
         if self.scenario is not None:  # sent with every call: dump it once
@@ -293,7 +293,7 @@ class Assistant:
         for _ in range(self.max_tool_steps + 1):
             result = await self.gateway.create(
                 self.model,
-                model_view(self.system_prompt, transcript.messages, self.view_memo),
+                model_view(self.system_prompt, transcript.messages, self._view_memo),
                 tools=self.tools,
                 scenario=self.scenario,
                 call=self.call,

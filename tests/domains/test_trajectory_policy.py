@@ -240,14 +240,17 @@ def test_two_tool_calls_in_one_message_break_the_one_call_at_a_time_rule() -> No
     ]
 
 
-def test_a_confirmed_write_the_policy_forbids_is_still_a_violation() -> None:
+def _forbidden_cancel() -> Dialogue:
     dialogue = Dialogue(airline_env()).user("I'm Bob Ng, bob_ng_2002. Cancel CCC333 please.")
     dialogue.call("get_user_details", user_id=BOB)
     dialogue.call("get_reservation_details", reservation_id="CCC333")
     dialogue.agent("I will cancel reservation CCC333 (ORD-JFK round trip). Confirm?")
     dialogue.user("Yes, cancel it.")
-    dialogue.call("cancel_reservation", reservation_id="CCC333")
-    violations = dialogue.violations(subject=BOB)
+    return dialogue.call("cancel_reservation", reservation_id="CCC333")
+
+
+def test_a_confirmed_write_the_policy_forbids_is_still_a_violation() -> None:
+    violations = _forbidden_cancel().violations(subject=BOB)
     assert [v.split(":")[0] for v in violations] == ["policy", "policy"]
     assert all(v.startswith("policy: A5 (action 2)") for v in violations)
 
@@ -275,15 +278,6 @@ def test_a_call_the_assistant_did_not_run_is_not_judged_by_the_rules() -> None:
     ]
     violations = dialogue.violations(subject=BOB)
     assert [v.split(":")[0] for v in violations] == ["unconfirmed_write", "parallel_calls"]
-
-
-def _forbidden_cancel() -> Dialogue:
-    dialogue = Dialogue(airline_env()).user("I'm Bob Ng, bob_ng_2002. Cancel CCC333 please.")
-    dialogue.call("get_user_details", user_id=BOB)
-    dialogue.call("get_reservation_details", reservation_id="CCC333")
-    dialogue.agent("I will cancel reservation CCC333 (ORD-JFK round trip). Confirm?")
-    dialogue.user("Yes, cancel it.")
-    return dialogue.call("cancel_reservation", reservation_id="CCC333")
 
 
 def test_the_rules_judge_the_calls_as_the_environment_ran_them_without_a_replay(
