@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 Record = dict[str, Any]
 Tables = dict[str, dict[str, Record]]
+RecordField = Callable[[Record], Hashable]
+"""What `State.find` looks records up by: a module-level function, so its index is reused."""
 
 _MODULUS: Final = 1 << 256
 
@@ -69,12 +71,24 @@ def record_hash(table: str, key: str, record: Record) -> int:
 class BaseData:
     """The shared, never-mutated tables of an environment, with its hash computed once."""
 
-    __slots__ = ("_hash_cache", "_total", "tables")
+    __slots__ = ("_hash_cache", "_indexes", "_total", "tables")
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
         self._hash_cache: dict[tuple[str, str], int] = {}
+        self._indexes: dict[tuple[str, RecordField], dict[Hashable, str]] = {}
         self._total: int | None = None
+
+    def index(self, table: str, field: RecordField) -> dict[Hashable, str]:
+        """Each value of `field` in `table` -> the first key (in table order) that has it;
+        built on first use and shared by every fork."""
+        found = self._indexes.get((table, field))
+        if found is None:
+            found = {}
+            for key, record in self.tables[table].items():
+                found.setdefault(field(record), key)
+            self._indexes[(table, field)] = found
+        return found
 
     def record_hash(self, table: str, key: str) -> int:
         """The hash of a base record, memoised: forks ask for the same few again and again."""
@@ -166,6 +180,22 @@ class State:
 
     def keys(self, table: str) -> list[str]:
         return [key for key, _ in self.items(table)]
+
+    def find(self, table: str, field: RecordField, value: Hashable) -> str | None:
+        """The key of the first record (in `items` order) whose `field` is `value`, or None.
+
+        While this view has not changed the table, a lookup in the base's index instead of
+        a scan of the table.
+        """
+        self._check_table(table)
+        if not any(name == table for name, _ in self._pending_addresses()):
+            return self._base.index(table, field).get(value)
+        return next((key for key, record in self.items(table) if field(record) == value), None)
+
+    def _pending_addresses(self) -> Iterator[tuple[str, str]]:
+        yield from self._changes
+        if self._staged is not None:
+            yield from self._staged
 
     def _pending_items(self) -> list[tuple[tuple[str, str], Change]]:
         merged = dict(self._changes)

@@ -11,6 +11,7 @@ that can emit a message nobody takes, or loop forever, never runs.
 from __future__ import annotations
 
 import copy
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -216,6 +217,15 @@ class CheckedProtocol:
     spec: ProtocolSpec
     kinds: dict[str, RoleKind]
     params: dict[str, BaseModel]
+
+    @functools.cached_property
+    def routes_from(self) -> dict[tuple[str, str], tuple[RouteSpec, ...]]:
+        """The routes a (sender, message kind) may take, in the spec's order; made once for
+        every episode of the phase."""
+        found: dict[tuple[str, str], list[RouteSpec]] = {}
+        for route in self.spec.routes:
+            found.setdefault((route.sender, route.kind), []).append(route)
+        return {address: tuple(routes) for address, routes in found.items()}
 
     @property
     def produces(self) -> frozenset[str]:

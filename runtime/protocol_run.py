@@ -129,9 +129,6 @@ class ProtocolRun:
         self.episode = episode
         self.counters = dict.fromkeys(protocol.spec.limits, 0)
         self.trace: list[TraceEntry] = []
-        self._routes: dict[tuple[str, str], list[RouteSpec]] = {}
-        for route in protocol.spec.routes:
-            self._routes.setdefault((route.sender, route.kind), []).append(route)
         given = attached or {}
         self.actors: dict[str, list[InlineActorRef[Emitted, Sequence[Emitted]]]] = {}
         for name, spec in protocol.spec.roles.items():
@@ -185,7 +182,7 @@ class ProtocolRun:
 
     def _route(self, sender: str, said: Emitted) -> RouteSpec:
         """The first route for (sender, kind) whose condition holds."""
-        for route in self._routes.get((sender, said.kind), ()):
+        for route in self.protocol.routes_from.get((sender, said.kind), ()):
             if route.when is None or self.protocol.kinds[sender].check_predicate(
                 said.kind, route.when, said.message
             ):

@@ -13,12 +13,14 @@ model can ask again. `sequential_calls=False` runs them all, in order.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+import orjson
 from autogen_core import FunctionCall
 from autogen_core.models import (
     AssistantMessage,
@@ -33,6 +35,7 @@ from autogen_core.tools import ToolSchema
 
 from agents.dialogue.transcript import ChatMessage, EndReason, ToolCall, Transcript
 from agents.models.gateway import CallContext, ModelGateway
+from agents.models.openai_wire import EncodedView, encoded_messages
 from agents.simulated.scenario import ScenarioJSON, SimScenario, scenario_json
 from domains.base import Domain
 from domains.environment import ERROR_PREFIX, Environment, ToolResult
@@ -69,63 +72,83 @@ def is_refusal(result: CreateResult) -> bool:
     return isinstance(result.content, str) and _REFUSAL.search(result.content) is not None
 
 
-class ViewMemo:
-    """One conversation's messages as autogen messages, each converted once.
+_SYSTEM_PROMPTS = 16
+"""Distinct system prompts whose encoding is kept: a run's assistants share a few."""
 
-    An assistant's request holds the whole transcript, so converting it afresh for every
-    call costs a conversation's length in model objects per call. Transcript messages are
-    never changed once appended; the memo keeps each one it converted (so its id stays its
-    own) and hands back the same autogen objects.
+
+class ViewMemo:
+    """One conversation's messages in their wire form, each encoded once.
+
+    An assistant's request holds the whole transcript, so converting and encoding it afresh
+    for every call costs a conversation's length in model objects per call. Transcript
+    messages are never changed once appended; the memo keeps each one it encoded (so its
+    id stays its own) beside its encoding, and no autogen objects at all.
     """
 
-    __slots__ = ("_groups", "_messages", "_system")
+    __slots__ = ("_system", "_wire")
 
     def __init__(self) -> None:
-        self._system: SystemMessage | None = None
-        self._messages: dict[int, tuple[ChatMessage, LLMMessage]] = {}
-        self._groups: dict[tuple[int, ...], tuple[list[ChatMessage], LLMMessage]] = {}
+        self._system: tuple[str, orjson.Fragment] | None = None
+        self._wire: dict[int, tuple[ChatMessage, orjson.Fragment]] = {}
 
-    def system(self, text: str) -> SystemMessage:
-        if self._system is None or self._system.content != text:
-            self._system = SystemMessage(content=text)
-        return self._system
+    def system(self, text: str) -> orjson.Fragment:
+        """The system message, encoded once per run (one copy for every conversation)."""
+        if self._system is None or self._system[0] != text:
+            self._system = (text, _system_message(text))
+        return self._system[1]
 
-    def message(self, message: ChatMessage) -> LLMMessage:
-        """A user or assistant message."""
-        found = self._messages.get(id(message))
+    def wire(self, message: ChatMessage) -> orjson.Fragment:
+        """A transcript message (a tool result on its own) as its one wire message."""
+        found = self._wire.get(id(message))
         if found is None:
-            found = self._messages[id(message)] = (message, _llm_message(message))
+            tool = message.role == "tool"
+            (encoded,) = encoded_messages(
+                [_results_message([message]) if tool else _llm_message(message)]
+            )
+            found = self._wire[id(message)] = (message, encoded)
         return found[1]
 
-    def group(self, results: list[ChatMessage]) -> LLMMessage:
-        """Consecutive tool results as one message."""
-        key = tuple(id(message) for message in results)
-        found = self._groups.get(key)
-        if found is None:
-            found = self._groups[key] = (results, _results_message(results))
-        return found[1]
+
+@functools.lru_cache(maxsize=_SYSTEM_PROMPTS)
+def _system_message(text: str) -> orjson.Fragment:
+    (encoded,) = encoded_messages([SystemMessage(content=text)])
+    return encoded
 
 
 def model_view(
     system: str, messages: Sequence[ChatMessage], memo: ViewMemo | None = None
-) -> list[LLMMessage]:
+) -> EncodedView:
     """The assistant's request from the transcript: consecutive tool results are grouped.
 
-    With a `memo` (one per conversation), each message is converted only once.
+    With a `memo` (one per conversation), each message is encoded only once; the autogen
+    messages are made only for a client that reads them (see `EncodedView`).
     """
     memo = memo or ViewMemo()
-    view: list[LLMMessage] = [memo.system(system)]
+    snapshot = list(messages)
+    wire = [memo.system(system)]
+    count, after_tool = 1, False
+    for message in snapshot:
+        wire.append(memo.wire(message))
+        is_tool = message.role == "tool"
+        count += not (is_tool and after_tool)
+        after_tool = is_tool
+    return EncodedView(wire, count, functools.partial(_autogen_view, system, snapshot))
+
+
+def _autogen_view(system: str, messages: list[ChatMessage]) -> list[LLMMessage]:
+    """The transcript as autogen messages, consecutive tool results as one message."""
+    view: list[LLMMessage] = [SystemMessage(content=system)]
     results: list[ChatMessage] = []
     for message in messages:
         if message.role == "tool":
             results.append(message)
             continue
         if results:
-            view.append(memo.group(results))
+            view.append(_results_message(results))
             results = []
-        view.append(memo.message(message))
+        view.append(_llm_message(message))
     if results:
-        view.append(memo.group(results))
+        view.append(_results_message(results))
     return view
 
 

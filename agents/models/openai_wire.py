@@ -3,14 +3,17 @@
 `request_json` turns autogen messages, tools and options into the JSON body an
 OpenAI-compatible endpoint expects (the same shape autogen-ext's OpenAI client sends);
 `parse_completion` turns a `chat.completion` answer into an autogen `CreateResult`.
+An `EncodedView` brings its messages already encoded: a conversation's requests repeat
+every earlier message, so each is encoded once, not once per request (and twice: the body
+and the cache key).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, overload
 
 import orjson
 from autogen_core import FunctionCall
@@ -110,8 +113,60 @@ def request_json(
     return orjson.dumps(body)
 
 
-def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]]:
-    """Autogen messages as OpenAI chat messages (one `tool` message per function result)."""
+class EncodedView(Sequence[LLMMessage]):
+    """A request's messages with their wire form encoded ahead: `wire` holds the request's
+    `messages` entries in order (one per OpenAI message, keys sorted as the cache key sorts
+    them). The autogen messages are made only for a client that asks for them (any but ours),
+    fresh each time, from `make`; `count` is how many there are."""
+
+    __slots__ = ("_count", "_made", "_make", "wire")
+
+    def __init__(
+        self, wire: list[orjson.Fragment], count: int, make: Callable[[], list[LLMMessage]]
+    ) -> None:
+        self.wire = wire
+        self._count = count
+        self._make = make
+        self._made: list[LLMMessage] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> LLMMessage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LLMMessage]: ...
+
+    def __getitem__(self, index: int | slice) -> LLMMessage | Sequence[LLMMessage]:
+        return self._messages()[index]
+
+    def __iter__(self) -> Iterator[LLMMessage]:
+        return iter(self._messages())
+
+    def _messages(self) -> list[LLMMessage]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+
+def encoded_messages(messages: Sequence[LLMMessage]) -> list[orjson.Fragment]:
+    """Autogen messages as encoded wire messages, for an `EncodedView`."""
+    return [kept_json(wire, sort_keys=True) for wire in wire_messages(messages)]
+
+
+def kept_json(value: Any, *, sort_keys: bool = False) -> orjson.Fragment:
+    """`value` encoded, for keeping: orjson's own result holds its whole working buffer (at
+    least 4 KB, however short the JSON), so what is kept is a copy of just the JSON."""
+    encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
+    return orjson.Fragment(bytes(memoryview(encoded)))
+
+
+def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]] | list[orjson.Fragment]:
+    """Autogen messages as OpenAI chat messages (one `tool` message per function result);
+    an `EncodedView`'s are already encoded."""
+    if isinstance(messages, EncodedView):
+        return messages.wire
     wire: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, FunctionExecutionResultMessage):
@@ -160,8 +215,8 @@ class ToolList(tuple[ToolSchema, ...]):
     def __new__(cls, schemas: Iterable[ToolSchema]) -> ToolList:
         copies: list[ToolSchema] = [orjson.loads(orjson.dumps(schema)) for schema in schemas]
         tools = super().__new__(cls, copies)
-        tools.wire_json = orjson.Fragment(orjson.dumps([wire_tool(s) for s in copies]))
-        tools.key_json = orjson.Fragment(orjson.dumps(copies, option=orjson.OPT_SORT_KEYS))
+        tools.wire_json = kept_json([wire_tool(s) for s in copies])
+        tools.key_json = kept_json(copies, sort_keys=True)
         return tools
 
 
@@ -180,7 +235,7 @@ def wire_tools(tools: Sequence[Tool | ToolSchema]) -> orjson.Fragment:
 
 @functools.lru_cache(maxsize=_TOOLS_CACHE)
 def _wire_tools_json(schemas: bytes) -> orjson.Fragment:
-    return orjson.Fragment(orjson.dumps([wire_tool(schema) for schema in orjson.loads(schemas)]))
+    return kept_json([wire_tool(schema) for schema in orjson.loads(schemas)])
 
 
 def wire_tool(schema: ToolSchema) -> dict[str, Any]:

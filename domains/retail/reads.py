@@ -49,11 +49,10 @@ class ProductIdArgs(ToolArgs):
 @tool()
 def find_user_id_by_email(state: State, args: EmailArgs) -> str:
     """Find a user id by email. If the user is not found, the function returns an error."""
-    wanted = args.email.lower()
-    for user_id, user in state.items("users"):
-        if user["email"].lower() == wanted:
-            return user_id
-    raise ToolError("user not found")
+    user_id = state.find("users", _email, args.email.lower())
+    if user_id is None:
+        raise ToolError("user not found")
+    return user_id
 
 
 @tool()
@@ -62,16 +61,22 @@ def find_user_id_by_name_zip(state: State, args: NameZipArgs) -> str:
 
     Try the email lookup first; use this one when the user cannot give or remember an email.
     """
-    first, last = args.first_name.lower(), args.last_name.lower()
-    for user_id, user in state.items("users"):
-        name = user["name"]
-        if (
-            name["first_name"].lower() == first
-            and name["last_name"].lower() == last
-            and user["address"]["zip"] == args.zip
-        ):
-            return user_id
-    raise ToolError("user not found")
+    wanted = (args.first_name.lower(), args.last_name.lower(), args.zip)
+    user_id = state.find("users", _name_zip, wanted)
+    if user_id is None:
+        raise ToolError("user not found")
+    return user_id
+
+
+def _email(user: Record) -> str:
+    """What a user is found by email by: the address, case aside."""
+    return str(user["email"]).lower()
+
+
+def _name_zip(user: Record) -> tuple[str, str, str]:
+    """What a user is found by name and zip by: the names case aside, the zip as it is."""
+    name = user["name"]
+    return (name["first_name"].lower(), name["last_name"].lower(), user["address"]["zip"])
 
 
 @tool()

@@ -1,12 +1,17 @@
-"""The assistant's request from its transcript: converted once per message, same content."""
+"""The assistant's request from its transcript: encoded once per message, same request."""
 
 from __future__ import annotations
 
-from autogen_core.models import FunctionExecutionResultMessage
+from collections.abc import Sequence
+
+import orjson
+from autogen_core.models import FunctionExecutionResultMessage, LLMMessage
+from autogen_core.tools import ToolSchema
 
 from agents.dialogue.assistant import ViewMemo, model_view
 from agents.dialogue.transcript import ChatMessage, ToolCall
-from agents.models.openai_wire import wire_messages
+from agents.models.gateway import request_key
+from agents.models.openai_wire import encoded_messages, request_json, wire_messages
 
 
 def _conversation() -> list[list[ChatMessage]]:
@@ -45,18 +50,46 @@ def test_a_memo_gives_the_same_request_as_converting_afresh() -> None:
     memo = ViewMemo()
     for messages in _conversation():
         remembered = model_view("policy", messages, memo)
-        fresh = model_view("policy", messages)
-        assert remembered == fresh
-        assert wire_messages(remembered) == wire_messages(fresh)
+        fresh = list(model_view("policy", messages))
+        assert list(remembered) == fresh and len(remembered) == len(fresh)
+        encoded = [orjson.dumps(m) for m in remembered.wire]
+        assert encoded == [orjson.dumps(m) for m in encoded_messages(fresh)]
+        assert [orjson.loads(m) for m in encoded] == wire_messages(fresh)
 
 
-def test_a_memo_converts_each_message_once() -> None:
+def test_an_encoded_view_makes_the_same_cache_key_and_body_as_its_messages() -> None:
+    view = model_view("policy", _conversation()[-1], ViewMemo())
+    messages = list(view)
+    args = {"seed": 3, "temperature": 0.5}
+    tools = [ToolSchema(name="cancel", description="d", parameters={"type": "object"})]
+    assert request_key({"name": "m"}, view, tools, "auto", None, args, 3) == request_key(
+        {"name": "m"}, messages, tools, "auto", None, args, 3
+    )
+    assert orjson.loads(_body(view, tools)) == orjson.loads(_body(messages, tools))
+
+
+def _body(messages: Sequence[LLMMessage], tools: list[ToolSchema]) -> bytes:
+    return request_json(
+        "m", messages, tools=tools, tool_choice="auto", json_output=None, defaults={}, extra={}
+    )
+
+
+def test_a_memo_encodes_each_message_once() -> None:
     memo = ViewMemo()
     *_, before, after = _conversation()
     first = model_view("policy", before, memo)
     second = model_view("policy", after, memo)
-    assert all(a is b for a, b in zip(first, second, strict=False))  # earlier ones reused
+    assert all(a is b for a, b in zip(first.wire, second.wire, strict=False))  # reused
+    assert len(second.wire) == len(first.wire) + 2
     assert len(second) == len(first) + 2
     assert isinstance(second[-1], FunctionExecutionResultMessage)
     assert [r.call_id for r in second[-1].content] == ["c3"]
     assert model_view("another policy", after, memo)[0].content == "another policy"
+    assert b"another policy" in orjson.dumps(model_view("another policy", after, memo).wire[0])
+
+
+def test_consecutive_tool_results_count_as_one_autogen_message() -> None:
+    view = model_view("policy", _conversation()[1], ViewMemo())
+    assert len(view) == 4  # system, user, assistant's calls, both results as one
+    assert len(view.wire) == 5  # each result is its own wire message
+    assert [type(m).__name__ for m in view][-1] == "FunctionExecutionResultMessage"

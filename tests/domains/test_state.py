@@ -144,6 +144,61 @@ def test_independent_writes_commute(writes: list[tuple[str, str, int]]) -> None:
     assert forward.fingerprint() == full_hash(forward.snapshot())
 
 
+def _name(record: dict[str, Any]) -> Any:
+    return record["name"]
+
+
+def _scan(state: State, name: str) -> str | None:
+    return next((key for key, record in state.items("users") if record["name"] == name), None)
+
+
+_edits = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "insert", "delete"]),
+        st.sampled_from(["u1", "u2", "u3"]),
+        st.sampled_from(["Ann", "Bo"]),
+    ),
+    max_size=6,
+)
+
+
+@given(_edits, st.booleans())
+def test_find_gives_the_first_match_a_scan_gives(
+    edits: list[tuple[str, str, str]], staged: bool
+) -> None:
+    """Base index or scan, committed or staged changes: the first record in items order."""
+    base = State.from_tables(_tables())
+    assert base.find("users", _name, "Bo") == "u2"  # builds the base index before any fork
+    fork = base.fork()
+
+    def apply() -> None:
+        for action, key, name in edits:
+            if action == "insert":
+                fork.insert("users", key, {"name": name, "tags": []})
+            elif action == "delete":
+                fork.delete("users", key)
+            elif fork.has("users", key):
+                fork.write("users", key)["name"] = name
+
+    if staged:
+        with fork.transaction():
+            apply()
+            assert [fork.find("users", _name, n) for n in ("Ann", "Bo")] == [
+                _scan(fork, n) for n in ("Ann", "Bo")
+            ]
+    else:
+        with fork.transaction():
+            apply()
+    for name in ("Ann", "Bo", "Cy"):
+        assert fork.find("users", _name, name) == _scan(fork, name)
+        assert base.find("users", _name, name) == _scan(base, name)
+
+
+def test_find_in_an_unknown_table_is_refused() -> None:
+    with pytest.raises(KeyError, match="unknown table"):
+        State.from_tables(_tables()).find("people", _name, "Ann")
+
+
 def test_a_change_of_json_type_is_a_change() -> None:
     state = State.from_tables({"t": {"k": {"v": 1}}}).fork()
     with state.transaction():
