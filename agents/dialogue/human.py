@@ -8,15 +8,18 @@ own scenario seed) and a judge model scores each 0-10; the best is said, and all
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
+import orjson
 from autogen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.dialogue.transcript import BestOfTurn, Candidate, Transcript
 from agents.models.gateway import CallContext, ModelGateway
+from agents.models.openai_wire import EncodedView, encoded_messages
 from agents.models.structured import create_structured
 from agents.resources import Templates
 from agents.simulated.dialogue_scripts import judge_script
@@ -104,6 +107,19 @@ class TurnJudge:
         return Candidate(text=candidate, score=parsed.value.score, reason=parsed.value.reason)
 
 
+def _autogen_view(lines: list[tuple[str, str]]) -> list[LLMMessage]:
+    return [_autogen_message(speaker, text) for speaker, text in lines]
+
+
+def _autogen_message(speaker: str, text: str) -> LLMMessage:
+    """A line of the human's view as autogen's: the roles flipped."""
+    if speaker == "system":
+        return SystemMessage(content=text)
+    if speaker == "user":
+        return AssistantMessage(content=text, source="human")
+    return UserMessage(content=text, source="assistant")
+
+
 def _rank(candidate: Candidate) -> float:
     """Judged candidates by score; one the judge could not score ranks below all of them."""
     return -1.0 if candidate.score is None else candidate.score
@@ -122,20 +138,29 @@ class HumanSimulator:
     timeout_s: float
     best_of: int = 1
     judge: TurnJudge | None = None
+    _wire: dict[tuple[str, int], tuple[str, orjson.Fragment]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.scenario is not None:  # sent with every call: dump it once
             self.scenario = scenario_json(self.scenario)
 
-    def view(self, transcript: Transcript) -> list[LLMMessage]:
-        """The human's model request: its utterances as assistant messages, and vice versa."""
-        messages: list[LLMMessage] = [SystemMessage(content=self.system_prompt)]
-        for speaker, text in dialogue_lines(transcript):
-            if speaker == "user":
-                messages.append(AssistantMessage(content=text, source="human"))
-            else:
-                messages.append(UserMessage(content=text, source="assistant"))
-        return messages
+    def view(self, transcript: Transcript) -> EncodedView:
+        """The human's model request: its utterances as assistant messages, and vice versa.
+
+        Each line is encoded once per conversation (see `EncodedView`).
+        """
+        lines = [("system", self.system_prompt), *dialogue_lines(transcript)]
+        wire = [self._encoded(speaker, text) for speaker, text in lines]
+        return EncodedView(wire, len(wire), functools.partial(_autogen_view, lines))
+
+    def _encoded(self, speaker: str, text: str) -> orjson.Fragment:
+        found = self._wire.get((speaker, id(text)))
+        if found is None:
+            (encoded,) = encoded_messages([_autogen_message(speaker, text)])
+            found = self._wire[(speaker, id(text))] = (text, encoded)  # keeps `text`, its id
+        return found[1]
 
     async def sample(self, transcript: Transcript) -> str:
         """One next user turn."""

@@ -143,12 +143,14 @@ class HttpClient:
         self._headers = headers
         # The proxy's credentials: on the CONNECT request of a tunnel (https), else on
         # every request, which then goes to the proxy (aiohttp takes only one of each).
-        # All headers go with each request, none as the session's: aiohttp also sends a
-        # session's headers to the proxy, an Authorization header as Proxy-Authorization.
+        # Through a proxy all headers go with each request, none as the session's: aiohttp
+        # also sends a session's headers to the proxy, an Authorization header as
+        # Proxy-Authorization. Without one they are the session's (merged per request in C).
         self._proxy_headers = _proxy_authorization(self.proxy)
         if self._proxy_headers and parts.scheme == "http":
             self._headers.update(self._proxy_headers)
             self._proxy_headers = None
+        self._request_headers = self._headers if self.proxy else None
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}
@@ -182,7 +184,7 @@ class HttpClient:
                 async with session.request(
                     method,
                     url,
-                    headers=self._headers,
+                    headers=self._request_headers,
                     data=_EncodedOnSend(body) if body is not None else None,
                     proxy=self._proxy_url,
                     proxy_headers=self._proxy_headers,
@@ -207,6 +209,7 @@ class HttpClient:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
+            headers=None if self.proxy else self._headers,
             timeout=aiohttp.ClientTimeout(total=None),  # the gateway bounds every attempt
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,  # the proxy is already decided: see `agents.models.proxies`

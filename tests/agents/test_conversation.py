@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import orjson
 import pytest
 from autogen_core.models import ChatCompletionClient, CreateResult, ModelInfo, RequestUsage
 from library_domain import BORROW_TASK, LibraryDomain
@@ -20,6 +21,7 @@ from agents.dialogue.trajectory_policy import trajectory_violations
 from agents.dialogue.transcript import ChatMessage, Transcript
 from agents.dialogue.verify import verify_trajectory
 from agents.models.gateway import CallContext, ModelGateway
+from agents.models.openai_wire import encoded_messages
 from agents.resources import Templates
 from agents.simulated import SimulatedChatCompletionClient
 from agents.simulated.dialogue_scripts import assistant_script, first_person, human_script
@@ -319,6 +321,21 @@ async def test_the_human_sees_its_own_turns_as_assistant_messages(gateway: Model
         ("AssistantMessage", "I want b2."),
         ("UserMessage", "Confirm?"),
     ]
+
+
+async def test_the_humans_view_encodes_each_line_once_as_its_autogen_message(
+    gateway: ModelGateway,
+) -> None:
+    human = _human(gateway)
+    transcript = Transcript(system="s", messages=[ChatMessage(role="user", content="I want b2.")])
+    before = human.view(transcript)
+    transcript.messages.append(ChatMessage(role="assistant", content="Confirm?"))
+    after = human.view(transcript)
+    assert all(a is b for a, b in zip(before.wire, after.wire, strict=False))  # reused
+    assert len(after) == len(after.wire) == len(before) + 1
+    expected = [orjson.dumps(m) for m in encoded_messages(list(after))]
+    assert [orjson.dumps(m) for m in after.wire] == expected
+    assert [orjson.loads(m)["role"] for m in expected] == ["system", "user", "assistant", "user"]
 
 
 async def test_best_of_n_records_every_candidate_and_its_score(gateway: ModelGateway) -> None:
