@@ -520,7 +520,7 @@ class ModelGateway:
             else 0.0
         )
         await self._store.record_model_call(
-            ModelCallRecord(
+            ModelCallRecord.model_construct(  # every field set here, typed: no validation pass
                 run_id=self._run_id,
                 phase=call.phase,
                 item_key=call.item_key,
