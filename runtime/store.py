@@ -216,9 +216,17 @@ class Store:
         return unit
 
     async def _enqueue(self, unit: _Unit) -> None:
-        """Queue `unit` behind every earlier one; the queue's bound pushes back on writers."""
+        """Queue `unit` behind every earlier one; the queue's bound pushes back on writers.
+
+        With room in the queue the caller goes on without yielding to the event loop: a
+        model call's record is queued with every call, and a yield costs the calling
+        episode a pass through every task ready at that moment (a thousand, in a big run).
+        """
         try:
-            await self._queue.send(unit)
+            try:
+                self._queue.send_nowait(unit)
+            except anyio.WouldBlock:
+                await self._queue.send(unit)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
             raise StoreError(f"{self.path}: store is closed") from exc
 
