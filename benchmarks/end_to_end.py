@@ -1,8 +1,9 @@
 """Phase 2 end to end over real HTTP: our async engine vs a thread pool, at C = 100..1000.
 
 A loopback simulator (`agents.simulated.server`, its own process so CPU time can be attributed)
-answers every chat request after L seconds of injected latency and plays each episode's
-script (`send_scenario`). For each concurrency C, in a fresh process each:
+answers every chat request L seconds after it arrived (its own work on the answer included,
+as a real endpoint's latency includes its work) and plays each episode's script
+(`send_scenario`). For each concurrency C, in a fresh process each:
   * ours: `trajectories` (the conversation protocol over the retail task file, as many trials per
     task as fit in `--slots` x C episodes) through the engine, the gateway and
     `provider: openai`;

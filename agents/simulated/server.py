@@ -186,8 +186,16 @@ class SimServer:
         if self._rng.random() < faults.slow_rate:
             delay += faults.slow_s
         truncate = self._rng.random() < faults.truncate_rate
+        # The latency counts from the request's arrival and includes the answer's making:
+        # a burst of requests is not answered later by the time the server takes for it.
+        due = anyio.current_time() + delay
+        answer = self._answer(body, truncate)
         if delay > 0:
-            await anyio.sleep(delay)
+            await anyio.sleep_until(due)
+        return answer
+
+    def _answer(self, body: bytes, truncate: bool) -> tuple[int, bytes]:
+        """(status, JSON body) of the scenario's answer to a chat request."""
         try:
             request, key = _parse(body)
             prompt, turns = prompt_text(request.get("messages", []))

@@ -22,7 +22,14 @@ from autogen_core.tools import ToolSchema
 
 from agents.simulated import SimulatedChatCompletionClient
 from agents.simulated.scenario import SCENARIO_ARG, SimReply, SimScenario, SimToolCall
-from agents.simulated.server import main, prompt_text, require_loopback, serve_simulated
+from agents.simulated.server import (
+    ServerFaults,
+    SimServer,
+    main,
+    prompt_text,
+    require_loopback,
+    serve_simulated,
+)
 from runtime.model_config import FaultName
 
 pytestmark = pytest.mark.anyio
@@ -206,6 +213,29 @@ async def test_bad_chat_requests_answer_400() -> None:
     assert bad_role[0] == 400 and "unknown message role 'wizard'" in bad_role[1]["error"]["message"]
     assert bad_script[0] == 400 and "bad scenario" in bad_script[1]["error"]["message"]
     assert nan[0] == 200  # what the standard library parses, the server answers
+
+
+async def test_latency_counts_from_arrival_and_includes_making_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst of requests is answered L after each arrived, not later by the server's work."""
+    clock = [100.0]
+    slept_until: list[float] = []
+
+    async def sleep_until(deadline: float) -> None:
+        slept_until.append(deadline)
+
+    def busy_answer(self: SimServer, body: bytes, truncate: bool) -> tuple[int, bytes]:
+        clock[0] += 0.25  # the server's own work on the answer
+        return 200, b"{}"
+
+    monkeypatch.setattr("anyio.current_time", lambda: clock[0])
+    monkeypatch.setattr("anyio.sleep_until", sleep_until)
+    monkeypatch.setattr(SimServer, "_answer", busy_answer)
+    server = SimServer("127.0.0.1", ServerFaults(latency_ms=1000))
+    assert await server.chat(b"{}") == (200, b"{}")
+    assert await server.chat(b"{}") == (200, b"{}")
+    assert slept_until == [101.0, 101.25]  # arrivals at 100.0 and 100.25, each plus 1 s
 
 
 async def test_models_stats_and_unknown_routes_answer_json() -> None:

@@ -115,6 +115,26 @@ async def test_many_concurrent_submitters_are_all_committed(tmp_path: Path) -> N
     assert len({row["request_key"] for row in calls}) == len(calls) == 4000
 
 
+async def test_a_call_record_is_queued_without_letting_other_tasks_run(tmp_path: Path) -> None:
+    """An episode's next request goes out in the same step as its last call's record."""
+    call = ModelCallRecord(
+        run_id="r1", model="m", provider="simulated", request_key="k", status="ok"
+    )
+    path = tmp_path / "s.sqlite"
+    others_ran: list[str] = []
+
+    async def other() -> None:
+        others_ran.append("other")
+
+    async with Store.open(path) as store, anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        for n in range(50):
+            await store.record_model_call(call.model_copy(update={"request_key": f"k{n}"}))
+        assert others_ran == []
+    async with Store.open(path) as store:
+        assert len(await store.model_calls("r1")) == 50
+
+
 async def test_a_failing_unit_is_isolated_from_the_rest_of_its_batch(tmp_path: Path) -> None:
     orphan = _item("orphan", 0).model_copy(update={"run_id": "no-such-run"})
     async with Store.open(tmp_path / "s.sqlite") as store:
