@@ -108,6 +108,7 @@ class TurnJudge:
 
 
 def _autogen_view(lines: list[tuple[str, str]]) -> list[LLMMessage]:
+    """The human's lines as autogen messages, made afresh for a client that reads them."""
     return [_autogen_message(speaker, text) for speaker, text in lines]
 
 
