@@ -35,7 +35,7 @@ from autogen_core.tools import ToolSchema
 
 from agents.dialogue.transcript import ChatMessage, EndReason, ToolCall, Transcript
 from agents.models.gateway import CallContext, ModelGateway
-from agents.models.openai_wire import EncodedView, encoded_messages
+from agents.models.openai_wire import WireView, kept_json
 from agents.simulated.scenario import ScenarioJSON, SimScenario, scenario_json
 from domains.base import Domain
 from domains.environment import ERROR_PREFIX, Environment, ToolResult
@@ -76,63 +76,60 @@ _SYSTEM_PROMPTS = 16
 """Distinct system prompts whose encoding is kept: a run's assistants share a few."""
 
 
-class ViewMemo:
-    """One conversation's messages in their wire form, each encoded once.
-
-    An assistant's request holds the whole transcript, so converting and encoding it afresh
-    for every call costs a conversation's length in model objects per call. Transcript
-    messages are never changed once appended; the memo keeps each one it encoded (so its
-    id stays its own) beside its encoding, and no autogen objects at all.
-    """
-
-    __slots__ = ("_system", "_wire")
-
-    def __init__(self) -> None:
-        self._system: tuple[str, orjson.Fragment] | None = None
-        self._wire: dict[int, tuple[ChatMessage, orjson.Fragment]] = {}
-
-    def system(self, text: str) -> orjson.Fragment:
-        """The system message, encoded once per run (one copy for every conversation)."""
-        if self._system is None or self._system[0] != text:
-            self._system = (text, _system_message(text))
-        return self._system[1]
-
-    def wire(self, message: ChatMessage) -> orjson.Fragment:
-        """A transcript message (a tool result on its own) as its one wire message."""
-        found = self._wire.get(id(message))
-        if found is None:
-            tool = message.role == "tool"
-            (encoded,) = encoded_messages(
-                [_results_message([message]) if tool else _llm_message(message)]
-            )
-            found = self._wire[id(message)] = (message, encoded)
-        return found[1]
-
-
 @functools.lru_cache(maxsize=_SYSTEM_PROMPTS)
 def _system_message(text: str) -> orjson.Fragment:
-    (encoded,) = encoded_messages([SystemMessage(content=text)])
-    return encoded
+    """The system message, encoded once per run (one copy for every conversation)."""
+    return kept_json({"role": "system", "content": text}, sort_keys=True)
 
 
-def model_view(
-    system: str, messages: Sequence[ChatMessage], memo: ViewMemo | None = None
-) -> EncodedView:
+def model_view(system: str, messages: Sequence[ChatMessage]) -> WireView:
     """The assistant's request from the transcript: consecutive tool results are grouped.
 
-    With a `memo` (one per conversation), each message is encoded only once; the autogen
-    messages are made only for a client that reads them (see `EncodedView`).
+    It holds the transcript's messages, not their encoding: the wire messages are made when
+    the request's key and body are (see `WireView`), and autogen's only for a client that
+    reads them.
     """
-    memo = memo or ViewMemo()
     snapshot = list(messages)
-    wire = [memo.system(system)]
     count, after_tool = 1, False
     for message in snapshot:
-        wire.append(memo.wire(message))
         is_tool = message.role == "tool"
         count += not (is_tool and after_tool)
         after_tool = is_tool
-    return EncodedView(wire, count, functools.partial(_autogen_view, system, snapshot))
+    return WireView(
+        functools.partial(_wire_view, system, snapshot),
+        count,
+        functools.partial(_autogen_view, system, snapshot),
+    )
+
+
+def _wire_view(system: str, messages: list[ChatMessage]) -> list[dict[str, Any] | orjson.Fragment]:
+    """The transcript as OpenAI chat messages, as `wire_messages` makes them from
+    `_autogen_view` (each tool result its own message), without the autogen objects."""
+    wire: list[dict[str, Any] | orjson.Fragment] = [_system_message(system)]
+    wire.extend(map(_wire_message, messages))
+    return wire
+
+
+def _wire_message(message: ChatMessage) -> dict[str, Any]:
+    if message.role == "user":
+        return {"role": "user", "name": "user", "content": message.content}
+    if message.role == "tool":
+        return {
+            "role": "tool",
+            "tool_call_id": message.tool_call_id or "",
+            "content": message.content,
+        }
+    if message.tool_calls:
+        calls = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": _arguments_text(call)},
+            }
+            for call in message.tool_calls
+        ]
+        return {"role": "assistant", "content": None, "tool_calls": calls}
+    return {"role": "assistant", "content": message.content}
 
 
 def _autogen_view(system: str, messages: list[ChatMessage]) -> list[LLMMessage]:
@@ -305,7 +302,6 @@ class Assistant:
     transfer_tools: Collection[str] = ("transfer_to_human_agents",)
     sequential_calls: bool = True
     _calls: int = field(default=0, init=False)
-    _view_memo: ViewMemo = field(default_factory=ViewMemo, init=False)
 
     def __post_init__(self) -> None:
         if self.scenario is not None:  # sent with every call: dump it once
@@ -316,7 +312,7 @@ class Assistant:
         for _ in range(self.max_tool_steps + 1):
             result = await self.gateway.create(
                 self.model,
-                model_view(self.system_prompt, transcript.messages, self._view_memo),
+                model_view(self.system_prompt, transcript.messages),
                 tools=self.tools,
                 scenario=self.scenario,
                 call=self.call,

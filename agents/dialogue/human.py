@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import orjson
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.dialogue.transcript import BestOfTurn, Candidate, Transcript
 from agents.models.gateway import CallContext, ModelGateway
-from agents.models.openai_wire import EncodedView, encoded_messages
+from agents.models.openai_wire import WireView
 from agents.models.structured import create_structured
 from agents.resources import Templates
 from agents.simulated.dialogue_scripts import judge_script
@@ -112,6 +113,20 @@ def _autogen_view(lines: list[tuple[str, str]]) -> list[LLMMessage]:
     return [_autogen_message(speaker, text) for speaker, text in lines]
 
 
+def _wire_view(lines: list[tuple[str, str]]) -> list[dict[str, Any] | orjson.Fragment]:
+    """The human's lines as OpenAI chat messages, as `wire_messages` makes them from
+    `_autogen_view`, without the autogen objects."""
+    return [_wire_line(speaker, text) for speaker, text in lines]
+
+
+def _wire_line(speaker: str, text: str) -> dict[str, Any]:
+    if speaker == "system":
+        return {"role": "system", "content": text}
+    if speaker == "user":
+        return {"role": "assistant", "content": text}
+    return {"role": "user", "name": "assistant", "content": text}
+
+
 def _autogen_message(speaker: str, text: str) -> LLMMessage:
     """A line of the human's view as autogen's: the roles flipped."""
     if speaker == "system":
@@ -139,29 +154,22 @@ class HumanSimulator:
     timeout_s: float
     best_of: int = 1
     judge: TurnJudge | None = None
-    _wire: dict[tuple[str, int], tuple[str, orjson.Fragment]] = field(
-        default_factory=dict, init=False, repr=False
-    )
 
     def __post_init__(self) -> None:
         if self.scenario is not None:  # sent with every call: dump it once
             self.scenario = scenario_json(self.scenario)
 
-    def view(self, transcript: Transcript) -> EncodedView:
+    def view(self, transcript: Transcript) -> WireView:
         """The human's model request: its utterances as assistant messages, and vice versa.
 
-        Each line is encoded once per conversation (see `EncodedView`).
+        It holds the lines, not their encoding (see `WireView`).
         """
         lines = [("system", self.system_prompt), *dialogue_lines(transcript)]
-        wire = [self._encoded(speaker, text) for speaker, text in lines]
-        return EncodedView(wire, len(wire), functools.partial(_autogen_view, lines))
-
-    def _encoded(self, speaker: str, text: str) -> orjson.Fragment:
-        found = self._wire.get((speaker, id(text)))
-        if found is None:
-            (encoded,) = encoded_messages([_autogen_message(speaker, text)])
-            found = self._wire[(speaker, id(text))] = (text, encoded)  # keeps `text`, its id
-        return found[1]
+        return WireView(
+            functools.partial(_wire_view, lines),
+            len(lines),
+            functools.partial(_autogen_view, lines),
+        )
 
     async def sample(self, transcript: Transcript) -> str:
         """One next user turn."""

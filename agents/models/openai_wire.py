@@ -115,21 +115,31 @@ def request_json(
     return orjson.dumps(body)
 
 
-class EncodedView(Sequence[LLMMessage]):
-    """A request's messages with their wire form encoded ahead: `wire` holds the request's
-    `messages` entries in order (one per OpenAI message, keys sorted as the cache key sorts
-    them). The autogen messages are made only for a client that asks for them (any but ours),
-    fresh each time, from `make`; `count` is how many there are."""
+class WireView(Sequence[LLMMessage]):
+    """A request's messages that make their wire form on demand: `wire` is the request's
+    `messages` entries in order (one per OpenAI message), made afresh each time it is read
+    (for the cache key, then for the body) and kept by no one, so a call waiting for its
+    answer holds only references to its conversation's messages, not an encoding of them.
+    The autogen messages are made only for a client that asks for them (any but ours),
+    from `make`; `count` is how many there are."""
 
-    __slots__ = ("_count", "_made", "_make", "wire")
+    __slots__ = ("_count", "_made", "_make", "_wire")
 
     def __init__(
-        self, wire: list[orjson.Fragment], count: int, make: Callable[[], list[LLMMessage]]
+        self,
+        wire: Callable[[], list[dict[str, Any] | orjson.Fragment]],
+        count: int,
+        make: Callable[[], list[LLMMessage]],
     ) -> None:
-        self.wire = wire
+        self._wire = wire
         self._count = count
         self._make = make
         self._made: list[LLMMessage] | None = None
+
+    @property
+    def wire(self) -> list[dict[str, Any] | orjson.Fragment]:
+        """The wire messages, made now."""
+        return self._wire()
 
     def __len__(self) -> int:
         return self._count
@@ -152,11 +162,6 @@ class EncodedView(Sequence[LLMMessage]):
         return self._made
 
 
-def encoded_messages(messages: Sequence[LLMMessage]) -> list[orjson.Fragment]:
-    """Autogen messages as encoded wire messages, for an `EncodedView`."""
-    return [kept_json(wire, sort_keys=True) for wire in wire_messages(messages)]
-
-
 def kept_json(value: Any, *, sort_keys: bool = False) -> orjson.Fragment:
     """`value` encoded, for keeping: orjson's own result holds its whole working buffer (at
     least 4 KB, however short the JSON), so what is kept is a copy of just the JSON."""
@@ -164,10 +169,12 @@ def kept_json(value: Any, *, sort_keys: bool = False) -> orjson.Fragment:
     return orjson.Fragment(bytes(memoryview(encoded)))
 
 
-def wire_messages(messages: Sequence[LLMMessage]) -> list[dict[str, Any]] | list[orjson.Fragment]:
+def wire_messages(
+    messages: Sequence[LLMMessage],
+) -> list[dict[str, Any]] | list[dict[str, Any] | orjson.Fragment]:
     """Autogen messages as OpenAI chat messages (one `tool` message per function result);
-    an `EncodedView`'s are already encoded."""
-    if isinstance(messages, EncodedView):
+    a `WireView` makes its own."""
+    if isinstance(messages, WireView):
         return messages.wire
     wire: list[dict[str, Any]] = []
     for message in messages:

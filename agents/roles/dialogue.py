@@ -14,7 +14,6 @@ import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.dialogue.assistant import (
-    ViewMemo,
     is_refusal,
     model_view,
     run_calls,
@@ -267,7 +266,6 @@ class AssistantRole(Role):
         self.timeout = timeout
         self.call = scope.call(role)
         self.calls = 0
-        self.view_memo = ViewMemo()
 
     async def handle(self, kind: str, message: Any) -> Sequence[Emitted]:
         transcript = self.scope.transcript
@@ -275,7 +273,7 @@ class AssistantRole(Role):
         try:
             result = await services.gateway.create(
                 self.model,
-                model_view(transcript.system, transcript.messages, self.view_memo),
+                model_view(transcript.system, transcript.messages),
                 tools=services.tools,
                 scenario=self.scenario,
                 call=self.call,

@@ -1,4 +1,4 @@
-"""The assistant's request from its transcript: encoded once per message, same request."""
+"""The assistant's request from its transcript: made on demand, the same request."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import orjson
 from autogen_core.models import FunctionExecutionResultMessage, LLMMessage
 from autogen_core.tools import ToolSchema
 
-from agents.dialogue.assistant import ViewMemo, model_view
+from agents.dialogue.assistant import model_view
 from agents.dialogue.transcript import ChatMessage, ToolCall
 from agents.models.gateway import request_key
-from agents.models.openai_wire import encoded_messages, request_json, wire_messages
+from agents.models.openai_wire import request_json, wire_messages
 
 
 def _conversation() -> list[list[ChatMessage]]:
@@ -46,19 +46,27 @@ def _conversation() -> list[list[ChatMessage]]:
     return transcripts
 
 
-def test_a_memo_gives_the_same_request_as_converting_afresh() -> None:
-    memo = ViewMemo()
+def test_the_wire_view_is_what_its_autogen_messages_make() -> None:
     for messages in _conversation():
-        remembered = model_view("policy", messages, memo)
-        fresh = list(model_view("policy", messages))
-        assert list(remembered) == fresh and len(remembered) == len(fresh)
-        encoded = [orjson.dumps(m) for m in remembered.wire]
-        assert encoded == [orjson.dumps(m) for m in encoded_messages(fresh)]
-        assert [orjson.loads(m) for m in encoded] == wire_messages(fresh)
+        view = model_view("policy", messages)
+        autogen = list(view)
+        assert len(view) == len(autogen)
+        as_json = [orjson.loads(orjson.dumps(m, option=orjson.OPT_SORT_KEYS)) for m in view.wire]
+        assert as_json == wire_messages(autogen)
 
 
-def test_an_encoded_view_makes_the_same_cache_key_and_body_as_its_messages() -> None:
-    view = model_view("policy", _conversation()[-1], ViewMemo())
+def test_a_view_holds_no_encoding_and_sees_only_the_messages_it_was_made_with() -> None:
+    *_, before, after = _conversation()
+    messages = list(before)
+    view = model_view("policy", messages)
+    messages.extend(after[len(before) :])
+    assert len(view.wire) == len(before) + 1  # the system message and what was there
+    assert view.wire is not view.wire  # made afresh each time it is read
+    assert not any(isinstance(m, (bytes, orjson.Fragment)) for m in view.wire[1:])
+
+
+def test_a_wire_view_makes_the_same_cache_key_and_body_as_its_messages() -> None:
+    view = model_view("policy", _conversation()[-1])
     messages = list(view)
     args = {"seed": 3, "temperature": 0.5}
     tools = [ToolSchema(name="cancel", description="d", parameters={"type": "object"})]
@@ -74,22 +82,21 @@ def _body(messages: Sequence[LLMMessage], tools: list[ToolSchema]) -> bytes:
     )
 
 
-def test_a_memo_encodes_each_message_once() -> None:
-    memo = ViewMemo()
+def test_a_view_of_a_longer_transcript_adds_its_new_messages() -> None:
     *_, before, after = _conversation()
-    first = model_view("policy", before, memo)
-    second = model_view("policy", after, memo)
-    assert all(a is b for a, b in zip(first.wire, second.wire, strict=False))  # reused
+    first = model_view("policy", before)
+    second = model_view("policy", after)
+    assert second.wire[: len(first.wire)] == first.wire
     assert len(second.wire) == len(first.wire) + 2
     assert len(second) == len(first) + 2
     assert isinstance(second[-1], FunctionExecutionResultMessage)
     assert [r.call_id for r in second[-1].content] == ["c3"]
-    assert model_view("another policy", after, memo)[0].content == "another policy"
-    assert b"another policy" in orjson.dumps(model_view("another policy", after, memo).wire[0])
+    assert model_view("another policy", after)[0].content == "another policy"
+    assert b"another policy" in orjson.dumps(model_view("another policy", after).wire[0])
 
 
 def test_consecutive_tool_results_count_as_one_autogen_message() -> None:
-    view = model_view("policy", _conversation()[1], ViewMemo())
+    view = model_view("policy", _conversation()[1])
     assert len(view) == 4  # system, user, assistant's calls, both results as one
     assert len(view.wire) == 5  # each result is its own wire message
     assert [type(m).__name__ for m in view][-1] == "FunctionExecutionResultMessage"
