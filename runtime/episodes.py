@@ -169,11 +169,11 @@ class EpisodeRunner:
         self.on_fail = on_fail
 
     async def execute(self, item: WorkItem) -> ItemCommit:
-        """Run the item's attempts (bounded by the episode timeout) and describe the result."""
-        with bound(episode_id=item.key):
-            return await self._execute(item)
+        """Run the item's attempts (bounded by the episode timeout) and describe the result.
 
-    async def _execute(self, item: WorkItem) -> ItemCommit:
+        Every live episode waits at the bottom of this await chain, so it is kept short:
+        a coroutine costs a few hundred bytes per live episode.
+        """
         started = time.perf_counter()
         episode = Episode(
             phase=self.ctx,
@@ -185,12 +185,13 @@ class EpisodeRunner:
         )
         status: ItemStatus
         timeout_s = self.playbook.timeouts.episode_s
-        # A bare scope, not fail_after: every live episode waits in one.
-        with anyio.CancelScope(deadline=anyio.current_time() + timeout_s) as scope:
-            status, reason = await self._attempts(episode)
-        if scope.cancelled_caught:
-            status, reason = "failed", "timeout"
-            _log.warning("episode.timeout", timeout_s=timeout_s)
+        with bound(episode_id=item.key):
+            # A bare scope, not fail_after: every live episode waits in one.
+            with anyio.CancelScope(deadline=anyio.current_time() + timeout_s) as scope:
+                status, reason = await self._attempts(episode)
+            if scope.cancelled_caught:
+                status, reason = "failed", "timeout"
+                _log.warning("episode.timeout", timeout_s=timeout_s)
         # Its working state (role scopes, data forks, transcripts) refers back to the episode:
         # let it go now, or the cycle waits for the cyclic collector and memory piles up.
         episode.state.clear()
@@ -212,8 +213,15 @@ class EpisodeRunner:
     async def _attempts(self, episode: Episode) -> tuple[ItemStatus, str]:
         """Run the steps; on a failed attempt run `on_fail` and try again, up to the limit."""
         while True:
-            outcome, step_name, errored = await self._one_attempt(episode)
+            outcome, step_name, errored = StepOutcome.ok(), "", False
+            for step in self.steps:
+                outcome, errored = await self._run_step(step, episode)
+                if not outcome.passed:
+                    step_name = step.name
+                    break
             if outcome.passed:
+                for step in self.steps:
+                    await step.on_accepted(episode)
                 return "accepted", ""
             reason = f"{step_name}: {outcome.reasons[0]}" if outcome.reasons else step_name
             if episode.attempt >= self.phase.max_attempts:
@@ -222,15 +230,6 @@ class EpisodeRunner:
                 episode.state["last_failure"] = {"step": step_name, **outcome.model_dump()}
                 await self._run_step(self.on_fail, episode)
             episode.attempt += 1
-
-    async def _one_attempt(self, episode: Episode) -> tuple[StepOutcome, str, bool]:
-        for step in self.steps:
-            outcome, errored = await self._run_step(step, episode)
-            if not outcome.passed:
-                return outcome, step.name, errored
-        for step in self.steps:
-            await step.on_accepted(episode)
-        return StepOutcome.ok(), "", False
 
     async def _run_step(self, step: Step, episode: Episode) -> tuple[StepOutcome, bool]:
         """Run one step; an exception becomes a recorded failed outcome, not a crash."""

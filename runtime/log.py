@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -141,15 +140,28 @@ def get_logger(name: str) -> Logger:
     return Logger(name)
 
 
-@contextmanager
-def bound(**ids: Any) -> Iterator[None]:
+def bound(**ids: Any) -> _Bound:
     """Bind ids (run_id, phase, episode_id, ...) to every log event inside the block.
 
     Restores the previous values by token: structlog's `bound_contextvars` copies the whole
-    context on entry, a cost every episode would pay.
+    context on entry, a cost every episode would pay. (Not a generator: every live episode
+    holds one.)
     """
-    tokens = structlog.contextvars.bind_contextvars(**ids)
-    try:
-        yield
-    finally:
-        structlog.contextvars.reset_contextvars(**tokens)
+    return _Bound(ids)
+
+
+class _Bound:
+    """The context manager `bound` returns."""
+
+    __slots__ = ("_ids", "_tokens")
+
+    def __init__(self, ids: dict[str, Any]) -> None:
+        self._ids: dict[str, Any] | None = ids
+        self._tokens: Mapping[str, Any] = {}
+
+    def __enter__(self) -> None:
+        assert self._ids is not None, "a bound block is entered once"
+        self._tokens, self._ids = structlog.contextvars.bind_contextvars(**self._ids), None
+
+    def __exit__(self, *exc_info: object) -> None:
+        structlog.contextvars.reset_contextvars(**self._tokens)

@@ -9,7 +9,7 @@ a committee at once, then gathers their answers). When a counted route would pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +85,9 @@ class _RoleActor(Actor[Emitted, Sequence[Emitted]]):
     def __init__(self, role: Role) -> None:
         self.role = role
 
-    async def handle(self, message: Emitted) -> Sequence[Emitted]:
-        return await self.role.handle(message.kind, message.message)
+    def handle(self, message: Emitted) -> Coroutine[Any, Any, Sequence[Emitted]]:
+        """The role's own coroutine, awaited by the asker (no coroutine of this actor's)."""
+        return self.role.handle(message.kind, message.message)
 
     async def on_stop(self) -> None:
         await self.role.close()
@@ -144,41 +145,57 @@ class ProtocolRun:
             ]
 
     async def run(self, start: Any) -> ProtocolResult:
-        """Route from `start` until a route ends the episode; stop every role either way."""
+        """Route from `start` until a route ends the episode; stop every role either way.
+
+        The routing loop is here, not in a coroutine of its own: every live episode waits
+        under it, and each coroutine in that chain costs a few hundred bytes.
+        """
+        first = Emitted(START, start)
+        starter = self.protocol.spec.start.to
         try:
-            return await self._route_all(Emitted(START, start))
+            if self.protocol.spec.start.count is not None:
+                self.counters[self.protocol.spec.start.count] += 1
+            self._note(PROTOCOL, starter, first)
+            # a list, not a deque (600 bytes per live episode): it rarely holds more than two
+            pending = [(starter, answer) for answer in await self._deliver(starter, first)]
+            while pending:
+                sender, said = pending.pop(0)
+                route = self._counted(sender, said, pending)
+                if route is None:
+                    continue
+                if route.end is not None:
+                    self._note(sender, f"end:{route.end}", said)
+                    return ProtocolResult(
+                        route.end, _reason(sender, said), said.message, self.trace
+                    )
+                assert route.to is not None
+                self._note(sender, route.to, said)
+                answers = await self._deliver(route.to, said)
+                pending.extend((route.to, answer) for answer in answers)
+            raise ProtocolFailed(
+                f"the protocol stalled: no role has anything to say ({self.episode})"
+            )
         finally:
             with anyio.CancelScope(shield=True):
                 for refs in self.actors.values():
                     for ref in refs:
                         await ref.stop()
 
-    async def _route_all(self, first: Emitted) -> ProtocolResult:
-        starter = self.protocol.spec.start.to
-        if self.protocol.spec.start.count is not None:
-            self.counters[self.protocol.spec.start.count] += 1
-        self._note(PROTOCOL, starter, first)
-        # a list, not a deque (600 bytes per live episode): it rarely holds more than two
-        pending = [(starter, answer) for answer in await self._deliver(starter, first)]
-        while pending:
-            sender, said = pending.pop(0)
-            route = self._route(sender, said)
-            if route.count is not None:
-                if self.counters[route.count] >= self.protocol.spec.limits[route.count]:
-                    reached = LimitReached(route.count, sender, said.kind, said.message)
-                    pending.insert(0, (PROTOCOL, Emitted(LIMIT_PREFIX + route.count, reached)))
-                    continue
-                self.counters[route.count] += 1
-            for counter in route.reset:
-                self.counters[counter] = 0
-            if route.end is not None:
-                self._note(sender, f"end:{route.end}", said)
-                return ProtocolResult(route.end, _reason(sender, said), said.message, self.trace)
-            assert route.to is not None
-            self._note(sender, route.to, said)
-            answers = await self._deliver(route.to, said)
-            pending.extend((route.to, answer) for answer in answers)
-        raise ProtocolFailed(f"the protocol stalled: no role has anything to say ({self.episode})")
+    def _counted(
+        self, sender: str, said: Emitted, pending: list[tuple[str, Emitted]]
+    ) -> RouteSpec | None:
+        """The route `said` takes, counted; None when its counter is spent, in which case
+        `limit.<counter>` is put first in `pending` instead."""
+        route = self._route(sender, said)
+        if route.count is not None:
+            if self.counters[route.count] >= self.protocol.spec.limits[route.count]:
+                reached = LimitReached(route.count, sender, said.kind, said.message)
+                pending.insert(0, (PROTOCOL, Emitted(LIMIT_PREFIX + route.count, reached)))
+                return None
+            self.counters[route.count] += 1
+        for counter in route.reset:
+            self.counters[counter] = 0
+        return route
 
     def _route(self, sender: str, said: Emitted) -> RouteSpec:
         """The first route for (sender, kind) whose condition holds."""
@@ -197,8 +214,12 @@ class ProtocolRun:
             said if not said.kind.startswith(LIMIT_PREFIX) else Emitted("limit", said.message)
         )
         kind, params = self.protocol.kinds[receiver], self.protocol.params[receiver]
-        if len(refs) == 1:
-            return kind.gather(params, [await self._ask(refs[0], delivered)], self.context)
+        if len(refs) == 1:  # asked here, not through `_ask`: one coroutine fewer per episode
+            try:
+                answer = await refs[0].ask(delivered)
+            except ActorError as exc:
+                raise ProtocolFailed(str(exc)) from exc
+            return kind.gather(params, [answer], self.context)
         answers: list[Sequence[Emitted]] = [()] * len(refs)
 
         async def one(index: int) -> None:

@@ -9,7 +9,7 @@ own scenario seed) and a judge model scores each 0-10; the best is said, and all
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,9 +171,9 @@ class HumanSimulator:
             functools.partial(_autogen_view, lines),
         )
 
-    async def sample(self, transcript: Transcript) -> str:
-        """One next user turn."""
-        return await self._sample(self.view(transcript), self.scenario, self.call)
+    def sample(self, transcript: Transcript) -> Coroutine[Any, Any, str]:
+        """One next user turn (the sampling coroutine itself: one fewer under the episode)."""
+        return self._sample(self.view(transcript), self.scenario, self.call)
 
     async def candidates(self, transcript: Transcript) -> list[str]:
         """`best_of` candidate next turns, each its own sample."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -156,9 +156,10 @@ class HttpClient:
         self._urls: dict[str, URL] = {}
         self._closed = False
 
-    async def post(self, path: str, body: Callable[[], bytes]) -> HttpResponse:
-        """POST `body()` to base URL + `path` (see `_send` for a dropped parked connection)."""
-        return await self._send("POST", path, body)
+    def post(self, path: str, body: Callable[[], bytes]) -> Coroutine[Any, Any, HttpResponse]:
+        """POST `body()` to base URL + `path` (see `_send` for a dropped parked connection);
+        the sending coroutine itself, which the caller awaits."""
+        return self._send("POST", path, body)
 
     async def get(self, path: str) -> HttpResponse:
         """GET base URL + `path`."""
