@@ -107,7 +107,8 @@ def summarize(message: Any) -> str:
         return ""
     describe = getattr(message, "summary", None)
     text = describe() if callable(describe) else str(message)
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+    # "...", not an ellipsis character: one non-ASCII character doubles the string's size
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 3] + "..."
 
 
 class ProtocolRun:

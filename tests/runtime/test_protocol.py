@@ -20,7 +20,7 @@ from runtime.protocol import (
     check_protocol,
     default_role_kinds,
 )
-from runtime.protocol_run import LimitReached, ProtocolFailed, ProtocolRun
+from runtime.protocol_run import SUMMARY_CHARS, LimitReached, ProtocolFailed, ProtocolRun, summarize
 
 pytestmark = pytest.mark.anyio
 
@@ -283,3 +283,11 @@ def test_a_role_may_only_see_what_the_phase_provides() -> None:
         check_protocol(ProtocolSpec.model_validate(raw), KINDS, frozenset({"court"})),
         CheckedProtocol,
     )
+
+
+def test_a_long_message_is_cut_short_in_the_trace_and_stays_ascii() -> None:
+    long = "refund " * 100
+    text = summarize(long)
+    assert len(text) == SUMMARY_CHARS and text.endswith("...") and long.startswith(text[:-3])
+    assert text.isascii()  # one non-ASCII character would double the kept string's size
+    assert summarize("short") == "short" and summarize(None) == ""
