@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,12 @@ class AgentRoster:
 
     def role(self, name: str) -> AgentConfig:
         found = self.agents.get(name)
-        return found if found is not None else AgentConfig(model=self.default_model)
+        return found if found is not None else self._default
+
+    @cached_property
+    def _default(self) -> AgentConfig:
+        """The config of every role the playbook leaves out (one, not one per episode)."""
+        return AgentConfig(model=self.default_model)
 
 
 def prompt_file(value: str) -> str | None:

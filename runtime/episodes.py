@@ -213,16 +213,17 @@ class EpisodeRunner:
     async def _attempts(self, episode: Episode) -> tuple[ItemStatus, str]:
         """Run the steps; on a failed attempt run `on_fail` and try again, up to the limit."""
         while True:
-            outcome, step_name, errored = StepOutcome.ok(), "", False
+            failed: tuple[StepOutcome, str, bool] | None = None
             for step in self.steps:
                 outcome, errored = await self._run_step(step, episode)
                 if not outcome.passed:
-                    step_name = step.name
+                    failed = outcome, step.name, errored
                     break
-            if outcome.passed:
+            if failed is None:
                 for step in self.steps:
                     await step.on_accepted(episode)
                 return "accepted", ""
+            outcome, step_name, errored = failed
             reason = f"{step_name}: {outcome.reasons[0]}" if outcome.reasons else step_name
             if episode.attempt >= self.phase.max_attempts:
                 return ("failed" if errored else "rejected"), reason
