@@ -18,6 +18,7 @@ import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from runtime.deadlines import DeadlineWatch
 from runtime.errors import (
     ActorError,
     AskTimeout,
@@ -85,56 +86,11 @@ class _Reply:
             self.error = error
             self.event.set()
 
+    def expire(self) -> None:
+        self.fail(AskTimeout(f"actor {self.actor!r} did not reply within {self.limit}s"))
 
-class _Deadlines:
-    """Times out pending asks from one watchdog task instead of arming a timer per ask.
-
-    A per-ask cancel scope costs a timer-heap insert and removal on every round trip. Asks
-    sharing a timeout have increasing deadlines, so each timeout value gets a FIFO queue:
-    adding is an append, answered asks are dropped from the queue's head as it advances,
-    and the watchdog only sleeps until the earliest head.
-    """
-
-    def __init__(self) -> None:
-        self._queues: dict[float, deque[_Reply]] = {}
-        self._wakeup = anyio.Event()
-        self._next_deadline = math.inf
-
-    def add(self, reply: _Reply) -> None:
-        reply.deadline = deadline = anyio.current_time() + reply.limit
-        queue = self._queues.get(reply.limit)
-        if queue is None:
-            queue = self._queues[reply.limit] = deque()
-        while queue and queue[0].done:
-            queue.popleft()
-        queue.append(reply)
-        if deadline < self._next_deadline:
-            self._wakeup.set()
-
-    def _expire(self, now: float) -> float:
-        """Fail overdue replies; return the earliest deadline still pending."""
-        earliest = math.inf
-        for queue in self._queues.values():
-            while queue and (queue[0].done or queue[0].deadline <= now):
-                reply = queue.popleft()
-                reply.fail(AskTimeout(f"actor {reply.actor!r} did not reply within {reply.limit}s"))
-            if queue:
-                earliest = min(earliest, queue[0].deadline)
-        return earliest
-
-    async def watch(self) -> None:
-        """Fail each reply still pending at its deadline; on exit, fail every pending reply."""
-        try:
-            while True:
-                now = anyio.current_time()
-                self._next_deadline = self._expire(now)
-                self._wakeup = anyio.Event()
-                with anyio.move_on_after(self._next_deadline - now):
-                    await self._wakeup.wait()
-        finally:
-            for queue in self._queues.values():
-                for reply in queue:
-                    reply.fail(MailboxClosed(f"actor {reply.actor!r} stopped with the system"))
+    def close(self) -> None:
+        self.fail(MailboxClosed(f"actor {self.actor!r} stopped with the system"))
 
 
 class _Envelope:
@@ -156,7 +112,7 @@ class ActorRef(Generic[MsgT, ReplyT]):
         mailbox: Mailbox[_Envelope],
         stopped: anyio.Event,
         default_timeout: float,
-        deadlines: _Deadlines,
+        deadlines: DeadlineWatch,
     ) -> None:
         self.name = name
         self._mailbox = mailbox
@@ -334,12 +290,17 @@ class ActorSystem:
         self._live: dict[int, Mailbox[_Envelope]] = {}
         self._inline = 0
         self._ids = itertools.count()
-        self._deadlines = _Deadlines()
+        self._deadlines = DeadlineWatch()
+
+    @property
+    def deadlines(self) -> DeadlineWatch:
+        """The system's deadline watchdog (asks, and per-episode scopes) while it runs."""
+        return self._deadlines
 
     async def __aenter__(self) -> ActorSystem:
         services = anyio.create_task_group()
         await services.__aenter__()
-        services.start_soon(self._deadlines.watch, name="ask-deadlines")
+        services.start_soon(self._deadlines.run, name="deadlines")
         actors = anyio.create_task_group()
         try:
             await actors.__aenter__()

@@ -186,8 +186,8 @@ class EpisodeRunner:
         status: ItemStatus
         timeout_s = self.playbook.timeouts.episode_s
         with bound(episode_id=item.key):
-            # A bare scope, not fail_after: every live episode waits in one.
-            with anyio.CancelScope(deadline=anyio.current_time() + timeout_s) as scope:
+            # Kept by the actor system's watchdog, not a timer: every live episode waits in one.
+            with self.ctx.system.deadlines.scope(timeout_s) as scope:
                 status, reason = await self._attempts(episode)
             if scope.cancelled_caught:
                 status, reason = "failed", "timeout"

@@ -45,6 +45,7 @@ from agents.models.transport import (
 )
 from agents.simulated import SimOutcome, SimulatedChatCompletionClient, tool_schema
 from agents.simulated.scenario import SCENARIO_ARG, ScenarioSource, scenario_json
+from runtime.deadlines import DeadlineWatch, WatchedScope
 from runtime.engine import RunContext
 from runtime.errors import ModelError, RunStopped
 from runtime.log import get_logger, redact_secrets
@@ -179,6 +180,8 @@ class ModelGateway:
         self._seed = seed
         self._rng = random.Random()
         self._cached_keys: KeyFilter | None = None  # loaded on first use, then kept current
+        self.deadlines = DeadlineWatch()
+        """Keeps the attempts' deadlines while it runs (`gateway_run_hook` runs it)."""
         self._cache_index_lock = anyio.Lock()
         given = clients or {}
         self._endpoints = {
@@ -356,8 +359,7 @@ class ModelGateway:
                     now = anyio.current_time()
                     if attempt == 1 and timeout_s is not None:
                         deadline = now + timeout_s
-                    # A bare scope, not fail_after: a thousand calls wait in these at once.
-                    with anyio.CancelScope(deadline=min(now + config.timeout_s, deadline)) as scope:
+                    with self._attempt_scope(config, timeout_s, attempt, deadline) as scope:
                         outcome = await self._invoke(
                             target,
                             messages,
@@ -408,6 +410,19 @@ class ModelGateway:
             latency = time.perf_counter() - started
             await self._succeeded(target, key, call, outcome, attempt, latency)
             return outcome.result
+
+    def _attempt_scope(
+        self, config: ModelConfig, call_timeout_s: float | None, attempt: int, deadline: float
+    ) -> WatchedScope | anyio.CancelScope:
+        """The scope bounding one attempt: the model's timeout, cut short by the whole call's
+        deadline. A first attempt's is kept by the watchdog (a thousand calls wait in these
+        at once); a retry's remaining time varies, so it gets a timer of its own."""
+        if attempt == 1:
+            limit = config.timeout_s
+            return self.deadlines.scope(
+                limit if call_timeout_s is None else min(limit, call_timeout_s)
+            )
+        return anyio.CancelScope(deadline=min(anyio.current_time() + config.timeout_s, deadline))
 
     @staticmethod
     async def _invoke(
@@ -694,12 +709,19 @@ def _safe(text: str) -> str:
 @asynccontextmanager
 async def gateway_run_hook(context: RunContext) -> AsyncIterator[None]:
     """Provide the run's ModelGateway in its resources; close its clients when the run ends."""
-    async with ModelGateway(
-        context.playbook.models,
-        context.store,
-        context.run_id,
-        seed=context.playbook.seed,
-        stop=StopSwitch.of(context.resources),
-    ) as gateway:
+    async with (
+        ModelGateway(
+            context.playbook.models,
+            context.store,
+            context.run_id,
+            seed=context.playbook.seed,
+            stop=StopSwitch.of(context.resources),
+        ) as gateway,
+        anyio.create_task_group() as watchdog,
+    ):
+        watchdog.start_soon(gateway.deadlines.run, name="model-call-deadlines")
         context.resources.provide(ModelGateway, gateway)
-        yield
+        try:
+            yield
+        finally:
+            watchdog.cancel_scope.cancel()

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import orjson
 import pytest
 from autogen_core.models import CreateResult, UserMessage
@@ -166,6 +167,24 @@ async def test_a_call_timeout_cuts_a_hanging_attempt(store: Store) -> None:
     assert client.calls == 1
     [row] = await store.model_calls(RUN_ID)
     assert (row["status"], row["error"]) == ("error", "timeout")
+
+
+async def test_the_run_s_watchdog_cuts_a_hanging_first_attempt_and_a_retry_has_a_timer(
+    store: Store,
+) -> None:
+    client = _Failing(delay_s=60.0)
+    config = ModelConfig(timeout_s=0.1, max_retries=1, retry_base_s=0.0, retry_max_s=0.0)
+    async with (
+        ModelGateway({"m": config}, store, RUN_ID, clients={"m": client}) as gateway,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(gateway.deadlines.run)
+        await anyio.lowlevel.checkpoint()
+        assert gateway.deadlines.running
+        with anyio.fail_after(5), pytest.raises(ModelError, match="timeout"):
+            await gateway.create("m", ASK, timeout_s=5.0)
+        group.cancel_scope.cancel()
+    assert client.calls == 2
 
 
 async def test_without_a_call_timeout_attempts_run_out_as_a_model_error(store: Store) -> None:
