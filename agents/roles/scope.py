@@ -173,4 +173,8 @@ class EpisodeScope:
     def transcript(self) -> Transcript:
         """The conversation as its participants record it (the assistant role sets its
         system prompt and tools: the transcript is the assistant's view)."""
-        return Transcript.model_construct(system="", tools=[], messages=[], best_of=[])
+        # No field counted as set: the fields a conversation sets later (turns, end, error)
+        # then keep the set within its small table (a five-field set takes 728 bytes)
+        return Transcript.model_construct(
+            _fields_set=set(), system="", tools=[], messages=[], best_of=[]
+        )
