@@ -59,7 +59,7 @@ def dialogue_lines(transcript: Transcript) -> list[tuple[str, str]]:
     return lines
 
 
-@dataclass
+@dataclass(slots=True)
 class TurnJudge:
     """Scores a candidate user turn for faithfulness to the instruction and progress."""
 
@@ -141,7 +141,7 @@ def _rank(candidate: Candidate) -> float:
     return -1.0 if candidate.score is None else candidate.score
 
 
-@dataclass
+@dataclass(slots=True)
 class HumanSimulator:
     """One episode's simulated user."""
 

@@ -64,7 +64,7 @@ SEED_RANGE = 2**31
 """Per-call seeds stay below this: every OpenAI-compatible server accepts a 31-bit seed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallContext:
     """Who is calling, for the store and the logs, and which sample the call belongs to.
 

@@ -65,6 +65,8 @@ class HumanParams(_Params):
 class HumanRole(Role):
     """Speaks for the user (sampling `best_of` candidates for the judge when asked to)."""
 
+    __slots__ = ("params", "pending", "scope", "simulator")
+
     def __init__(self, scope: EpisodeScope, simulator: HumanSimulator, params: HumanParams):
         self.scope = scope
         self.simulator = simulator
@@ -196,6 +198,8 @@ class JudgeParams(_Params):
 class TurnJudgeRole(Role):
     """Scores each candidate user turn for faithfulness to the instruction and progress."""
 
+    __slots__ = ("judge", "scope")
+
     def __init__(self, scope: EpisodeScope, judge: TurnJudge) -> None:
         self.scope = scope
         self.judge = judge
@@ -251,6 +255,8 @@ class AssistantParams(_Params):
 
 class AssistantRole(Role):
     """One model call per message: a text reply, or tool calls for the environment."""
+
+    __slots__ = ("call", "calls", "model", "scenario", "scope", "timeout")
 
     def __init__(
         self,
@@ -353,6 +359,8 @@ class EnvironmentParams(BaseModel):
 
 class EnvironmentRole(Role):
     """Runs the assistant's calls on the episode's fork and answers with the results."""
+
+    __slots__ = ("scope", "sequential", "transfers")
 
     def __init__(self, scope: EpisodeScope, sequential: bool, transfers: frozenset[str]):
         self.scope = scope

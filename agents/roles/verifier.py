@@ -57,6 +57,8 @@ class VerifierParams(BaseModel):
 class VerifierRole(Role):
     """Records and judges one conversation."""
 
+    __slots__ = ("params", "role", "scope")
+
     def __init__(self, scope: EpisodeScope, params: VerifierParams, role: str):
         self.scope = scope
         self.params = params
