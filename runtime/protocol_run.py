@@ -132,7 +132,7 @@ class ProtocolRun:
         self.counters = dict.fromkeys(protocol.spec.limits, 0)
         self.trace: list[TraceEntry] = []
         given = attached or {}
-        self.actors: dict[str, list[InlineActorRef[Emitted, Sequence[Emitted]]]] = {}
+        self.actors: dict[str, tuple[InlineActorRef[Emitted, Sequence[Emitted]], ...]] = {}
         for name, spec in protocol.spec.roles.items():
             kind, params = protocol.kinds[name], protocol.params[name]
             roles = (
@@ -140,10 +140,10 @@ class ProtocolRun:
                 if name in given
                 else [kind.build(name, params, context, i) for i in range(spec.count)]
             )
-            self.actors[name] = [
+            self.actors[name] = tuple(
                 _spawn(system, _RoleActor(role), f"{name}{i or ''}@{episode}")
                 for i, role in enumerate(roles)
-            ]
+            )
 
     async def run(self, start: Any) -> ProtocolResult:
         """Route from `start` until a route ends the episode; stop every role either way.

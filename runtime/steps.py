@@ -91,7 +91,7 @@ class PhaseContext:
     config: PhaseConfig
 
 
-@dataclass
+@dataclass(slots=True)
 class Episode:
     """One unit of work in a phase: its key, seed, inputs and what it has produced so far."""
 
