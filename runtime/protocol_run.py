@@ -59,12 +59,22 @@ class LimitReached:
 
 @dataclass(frozen=True, slots=True)
 class TraceEntry:
-    """One delivery: who said what to whom (or what ended the episode)."""
+    """One delivery: who said what to whom (or what ended the episode).
+
+    It keeps the message (its texts are the conversation's own) and makes the short text
+    when it is read: a summary made for every delivery was a new string per message held by
+    every live episode.
+    """
 
     sender: str
     receiver: str
     kind: str
-    text: str
+    message: Any
+
+    @property
+    def text(self) -> str:
+        """The message in short (see `summarize`)."""
+        return summarize(self.message)
 
 
 @dataclass
@@ -241,7 +251,7 @@ class ProtocolRun:
             raise ProtocolFailed(str(exc)) from exc
 
     def _note(self, sender: str, receiver: str, said: Emitted) -> None:
-        entry = TraceEntry(sender, receiver, said.kind, summarize(said.message))
+        entry = TraceEntry(sender, receiver, said.kind, said.message)
         self.trace.append(entry)
         if not _log.debug_enabled:
             return

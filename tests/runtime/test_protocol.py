@@ -20,7 +20,14 @@ from runtime.protocol import (
     check_protocol,
     default_role_kinds,
 )
-from runtime.protocol_run import SUMMARY_CHARS, LimitReached, ProtocolFailed, ProtocolRun, summarize
+from runtime.protocol_run import (
+    SUMMARY_CHARS,
+    LimitReached,
+    ProtocolFailed,
+    ProtocolRun,
+    TraceEntry,
+    summarize,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -291,3 +298,5 @@ def test_a_long_message_is_cut_short_in_the_trace_and_stays_ascii() -> None:
     assert len(text) == SUMMARY_CHARS and text.endswith("...") and long.startswith(text[:-3])
     assert text.isascii()  # one non-ASCII character would double the kept string's size
     assert summarize("short") == "short" and summarize(None) == ""
+    entry = TraceEntry("human", "assistant", "said", long)
+    assert entry.message is long and entry.text == text  # kept, summarized when read
