@@ -150,8 +150,10 @@ class ProtocolRun:
                 if name in given
                 else [kind.build(name, params, context, i) for i in range(spec.count)]
             )
+            # named by role (a committee's members by index), not by episode as well: the
+            # name would be a string per role per live episode, and logs bind the episode id
             self.actors[name] = tuple(
-                _spawn(system, _RoleActor(role), f"{name}{i or ''}@{episode}")
+                _spawn(system, _RoleActor(role), f"{name}{i}" if i else name)
                 for i, role in enumerate(roles)
             )
 
