@@ -17,7 +17,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -265,17 +265,36 @@ def _execute(env: Environment, call: ToolCall, executed: list[ExecutedCall] | No
         result = env.call(call.name, call.arguments)
         output, ok = result.output, result.ok
         if executed is not None:
-            executed.append(ExecutedCall(call.id, result))
+            executed.append(ExecutedCall.of(call, result))
     return ChatMessage(
         role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=not ok
     )
 
 
 class ExecutedCall(NamedTuple):
-    """A call of the conversation as the environment ran it: its id and its result."""
+    """A call of the conversation as the environment ran it: its id and its result.
+
+    Kept by a live episode until its policy check, so a structured value (a read tool's
+    record copy, often a few KB) is not kept: its output is that value as JSON, decoded
+    again by `full_result` when the check reads it.
+    """
 
     call_id: str
     result: ToolResult
+    value_in_output: bool = False
+
+    @classmethod
+    def of(cls, call: ToolCall, result: ToolResult) -> ExecutedCall:
+        """The lean record of `call` run as `result` (its arguments are the call's own)."""
+        if result.value is None or isinstance(result.value, str):
+            return cls(call.id, result)  # a text value is the output itself
+        return cls(call.id, replace(result, arguments=call.arguments, value=None), True)
+
+    def full_result(self) -> ToolResult:
+        """The result as the environment returned it, value included."""
+        if not self.value_in_output:
+            return self.result
+        return replace(self.result, value=json.loads(self.result.output))
 
 
 def _not_run(call: ToolCall) -> ChatMessage:

@@ -186,7 +186,7 @@ def rule_violations(
     """
     calls = executed_calls(messages)
     if executed is not None and [e.call_id for e in executed] == [call.id for call in calls]:
-        trace = [e.result for e in executed]
+        trace = [e.full_result() for e in executed]
     else:
         trace = replay_calls(base, calls)
     return [f"policy: {violation}" for violation in domain.check_policy(trace, base, subject)]

@@ -60,7 +60,7 @@ class Dialogue:
         self.messages.append(ChatMessage(role="assistant", tool_calls=made))
         for call in made:
             result = self.env.call(call.name, call.arguments)
-            self.executed.append(ExecutedCall(call.id, result))
+            self.executed.append(ExecutedCall.of(call, result))
             self.messages.append(
                 ChatMessage(
                     role="tool",
@@ -299,3 +299,26 @@ def test_results_that_are_not_the_calls_the_messages_show_are_replayed_instead()
     replayed = dialogue.violations(subject=BOB)
     missing_the_write = dialogue.executed[:-1]  # say, a role the caller played ran it
     assert dialogue.violations(subject=BOB, executed=missing_the_write) == replayed
+
+
+def test_an_executed_call_keeps_a_structured_value_only_as_its_output() -> None:
+    env = airline_env().fork()
+    call = ToolCall(id="c1", name="get_reservation_details", arguments={"reservation_id": "CCC333"})
+    result = env.call(call.name, call.arguments)
+    executed = ExecutedCall.of(call, result)
+    assert executed.result.value is None  # a live episode does not keep the record copy
+    assert executed.result.arguments is call.arguments
+    assert executed.full_result() == result
+    assert executed.full_result().value == result.value
+
+
+def test_an_executed_call_keeps_a_text_value_and_an_error_as_they_are() -> None:
+    env = airline_env().fork()
+    lookup = ToolCall(id="c1", name="get_user_details", arguments={"user_id": "nobody_1"})
+    failed = env.call(lookup.name, lookup.arguments)
+    assert not failed.ok
+    assert ExecutedCall.of(lookup, failed).full_result() is failed
+    found = ToolCall(id="c2", name="transfer_to_human_agents", arguments={"summary": "help"})
+    text = env.call(found.name, found.arguments)
+    assert isinstance(text.value, str)
+    assert ExecutedCall.of(found, text).full_result() is text
