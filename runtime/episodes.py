@@ -94,30 +94,25 @@ async def run_items(
 ) -> None:
     """Execute items as tasks, at most `limit` at once, delivering each commit as it is ready.
 
-    A finished episode frees its slot while its commit is delivered: the store's writer
-    batches commits, and waiting for one would leave the slot idle. A few deliveries wait at
-    once (an eighth of `limit`, at least 16): each holds a whole finished episode.
+    An episode holds its slot until its commit is delivered (for the store, written): what
+    a run keeps in memory is then at most `limit` episodes, live or waiting for the writer.
+    Freeing the slot sooner let a burst of finishing episodes queue their results (a few KB
+    of JSON each) beside a burst of new episodes, for no throughput: the writer keeps up.
     When the run's `StopSwitch` trips, every episode in flight is cancelled, none commits
     after that, and RunStopped is raised once they have ended.
     """
     slots = anyio.Semaphore(limit)
-    delivering = anyio.Semaphore(max(16, limit // 8))
     stop = StopSwitch.of(runner.ctx.resources)
 
     async def one(item: WorkItem) -> None:
         try:
             commit = await runner.execute(item)
-            await delivering.acquire()
-        except RunStopped as exc:  # raised past the gateway, which trips the switch itself
-            stop.trip(exc)
-            return
-        finally:
-            slots.release()
-        try:
             if not stop.tripped:
                 await deliver(commit)
+        except RunStopped as exc:  # raised past the gateway, which trips the switch itself
+            stop.trip(exc)
         finally:
-            delivering.release()
+            slots.release()
 
     with anyio.CancelScope() as scope, stop.guarding(scope):
         async with anyio.create_task_group() as group:
