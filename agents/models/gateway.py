@@ -17,7 +17,7 @@ import math
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -232,7 +232,7 @@ class ModelGateway:
         """Whether `model` gets the simulator's scripts (else nobody needs to build them)."""
         return self._get(model).plays_scripts
 
-    async def create(
+    def create(
         self,
         model: str,
         messages: Sequence[LLMMessage],
@@ -245,8 +245,8 @@ class ModelGateway:
         extra: Mapping[str, Any] | None = None,
         cache: bool = True,
         timeout_s: float | None = None,
-    ) -> CreateResult:
-        """One completion from `model`: cached, or called with limits and retries.
+    ) -> Coroutine[Any, Any, CreateResult]:
+        """One completion from `model`, to await: cached, or called with limits and retries.
 
         `scenario` reaches simulated models (and OpenAI-compatible ones with
         `send_scenario`), and a callable one is built only for them; `extra` goes to the
@@ -262,12 +262,9 @@ class ModelGateway:
         seed = sample_seed(self._seed, context, target.config.seed)
         args = self._create_args(target, scenario, extra, seed)
         key = request_key(target.identity, messages, tools, tool_choice, json_output, args, seed)
-        if cache:
-            hit = await self._cached(target, key, context)
-            if hit is not None:
-                return hit
-        return await self._call(
-            target, key, messages, tools, tool_choice, json_output, args, context, timeout_s
+        # the call's own coroutine, not one awaiting it: every live episode waits in one
+        return self._call(
+            target, key, messages, tools, tool_choice, json_output, args, context, timeout_s, cache
         )
 
     async def close(self) -> None:
@@ -343,7 +340,12 @@ class ModelGateway:
         args: dict[str, Any],
         call: CallContext,
         timeout_s: float | None,
+        cache: bool,
     ) -> CreateResult:
+        if cache:
+            hit = await self._cached(target, key, call)
+            if hit is not None:
+                return hit
         config = target.config
         attempt = 0
         deadline = math.inf  # of the whole call, set when its first attempt starts
@@ -360,14 +362,26 @@ class ModelGateway:
                     if attempt == 1 and timeout_s is not None:
                         deadline = now + timeout_s
                     with self._attempt_scope(config, timeout_s, attempt, deadline) as scope:
-                        outcome = await self._invoke(
-                            target,
-                            messages,
-                            tools,
-                            tool_choice,
-                            json_output,
-                            _reseeded(args, attempt),
-                        )
+                        # one attempt, inline: a coroutine of its own would wait beside
+                        # this one in every live episode
+                        client, attempt_args = target.next_client(), _reseeded(args, attempt)
+                        if isinstance(client, SimulatedChatCompletionClient):
+                            outcome = client.play(
+                                messages,
+                                tools=tools,
+                                json_output=json_output,
+                                extra_create_args=attempt_args,
+                            )
+                        else:
+                            result = await client.create(
+                                messages,
+                                tools=tools,
+                                tool_choice=tool_choice,
+                                json_output=json_output,
+                                extra_create_args=attempt_args,
+                            )
+                            outcome = SimOutcome(result, ())
+                        outcome = _usable(target, outcome, len(messages), bool(tools))
                     if scope.cancelled_caught:
                         raise TimeoutError
             except Exception as exc:
@@ -423,40 +437,6 @@ class ModelGateway:
                 limit if call_timeout_s is None else min(limit, call_timeout_s)
             )
         return anyio.CancelScope(deadline=min(anyio.current_time() + config.timeout_s, deadline))
-
-    @staticmethod
-    async def _invoke(
-        target: _Endpoint,
-        messages: Sequence[LLMMessage],
-        tools: Sequence[Tool | ToolSchema],
-        tool_choice: ToolChoice,
-        json_output: JsonOutput,
-        args: dict[str, Any],
-    ) -> SimOutcome:
-        """One attempt, its result in the shape every role expects (see `completion_shapes`).
-
-        Raises UnusableAnswer for a truncated or empty answer (`classify` retries it).
-        """
-        client = target.next_client()
-        if isinstance(client, SimulatedChatCompletionClient):
-            outcome = client.play(
-                messages, tools=tools, json_output=json_output, extra_create_args=args
-            )
-        else:
-            result = await client.create(
-                messages,
-                tools=tools,
-                tool_choice=tool_choice,
-                json_output=json_output,
-                extra_create_args=args,
-            )
-            outcome = SimOutcome(result, ())
-        # Hermes call ids hash the message count: it tells a conversation's requests apart.
-        result = normalise(outcome.result, tools_offered=bool(tools), salt=str(len(messages)))
-        reason = unusable_reason(result)
-        if reason is not None:
-            raise UnusableAnswer(target.endpoint, reason)
-        return outcome if result is outcome.result else SimOutcome(result, outcome.faults)
 
     def _stop_run(self, target: _Endpoint, cause: str) -> RunStopped:
         """Trip the run's stop switch (the first cause wins) and return its error."""
@@ -554,6 +534,19 @@ class ModelGateway:
                 response_json=result.model_dump_json() if result else None,
             )
         )
+
+
+def _usable(target: _Endpoint, outcome: SimOutcome, message_count: int, tools: bool) -> SimOutcome:
+    """An attempt's answer in the shape every role expects (see `completion_shapes`).
+
+    Raises UnusableAnswer for a truncated or empty answer (`classify` retries it).
+    """
+    # Hermes call ids hash the message count: it tells a conversation's requests apart.
+    result = normalise(outcome.result, tools_offered=tools, salt=str(message_count))
+    reason = unusable_reason(result)
+    if reason is not None:
+        raise UnusableAnswer(target.endpoint, reason)
+    return outcome if result is outcome.result else SimOutcome(result, outcome.faults)
 
 
 def _reseeded(args: dict[str, Any], attempt: int) -> dict[str, Any]:
