@@ -140,7 +140,9 @@ class ProtocolRun:
         self.context = context
         self.episode = episode
         self.counters = dict.fromkeys(protocol.spec.limits, 0)
-        self.trace: list[TraceEntry] = []
+        # sender, receiver, kind and message of each delivery in a row: four references
+        # per message, not an entry object besides, in every live episode
+        self._deliveries: list[Any] = []
         given = attached or {}
         self.actors: dict[str, tuple[InlineActorRef[Emitted, Sequence[Emitted]], ...]] = {}
         for name, spec in protocol.spec.roles.items():
@@ -178,9 +180,8 @@ class ProtocolRun:
                     continue
                 if route.end is not None:
                     self._note(sender, f"end:{route.end}", said)
-                    return ProtocolResult(
-                        route.end, _reason(sender, said), said.message, self.trace
-                    )
+                    reason = _reason(sender, said)
+                    return ProtocolResult(route.end, reason, said.message, self.trace)
                 assert route.to is not None
                 self._note(sender, route.to, said)
                 answers = await self._deliver(route.to, said)
@@ -233,15 +234,22 @@ class ProtocolRun:
             except ActorError as exc:
                 raise ProtocolFailed(str(exc)) from exc
             return kind.gather(params, [answer], self.context)
+        return kind.gather(params, await self._ask_all(refs, delivered), self.context)
+
+    async def _ask_all(
+        self, refs: Sequence[InlineActorRef[Emitted, Sequence[Emitted]]], said: Emitted
+    ) -> list[Sequence[Emitted]]:
+        """Each member's answer, asked at once. Its own method: the closure's variables
+        would be cells made on every delivery, by committees or not."""
         answers: list[Sequence[Emitted]] = [()] * len(refs)
 
         async def one(index: int) -> None:
-            answers[index] = await self._ask(refs[index], delivered)
+            answers[index] = await self._ask(refs[index], said)
 
         async with anyio.create_task_group() as group:
             for index in range(len(refs)):
                 group.start_soon(one, index)
-        return kind.gather(params, answers, self.context)
+        return answers
 
     @staticmethod
     async def _ask(
@@ -252,9 +260,14 @@ class ProtocolRun:
         except ActorError as exc:
             raise ProtocolFailed(str(exc)) from exc
 
+    @property
+    def trace(self) -> list[TraceEntry]:
+        """Every delivery so far, in order."""
+        rows = self._deliveries
+        return [TraceEntry(*rows[i : i + 4]) for i in range(0, len(rows), 4)]
+
     def _note(self, sender: str, receiver: str, said: Emitted) -> None:
-        entry = TraceEntry(sender, receiver, said.kind, said.message)
-        self.trace.append(entry)
+        self._deliveries += (sender, receiver, said.kind, said.message)
         if not _log.debug_enabled:
             return
         _log.debug(
@@ -263,7 +276,7 @@ class ProtocolRun:
             sender=sender,
             receiver=receiver,
             kind=said.kind,
-            text=entry.text,
+            text=summarize(said.message),
         )
 
 
