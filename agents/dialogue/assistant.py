@@ -274,9 +274,10 @@ def _execute(env: Environment, call: ToolCall, executed: list[ExecutedCall] | No
 class ExecutedCall(NamedTuple):
     """A call of the conversation as the environment ran it: its id and its result.
 
-    Kept by a live episode until its policy check, so a structured value (a read tool's
+    Kept by a live episode until its policy check, so a JSON record or list (a read tool's
     record copy, often a few KB) is not kept: its output is that value as JSON, decoded
-    again by `full_result` when the check reads it.
+    again by `full_result` when the check reads it. Other values (text, tuples, objects a
+    class-adapter tool returns) are kept as they are, so the rules see them unchanged.
     """
 
     call_id: str
@@ -286,7 +287,7 @@ class ExecutedCall(NamedTuple):
     @classmethod
     def of(cls, call: ToolCall, result: ToolResult) -> ExecutedCall:
         """The lean record of `call` run as `result` (its arguments are the call's own)."""
-        if result.value is None or isinstance(result.value, str):
+        if type(result.value) not in (dict, list):
             return cls(call.id, result)  # a text value is the output itself
         return cls(call.id, replace(result, arguments=call.arguments, value=None), True)
 

@@ -23,7 +23,7 @@ from agents.dialogue.trajectory_policy import (
 from agents.dialogue.transcript import ChatMessage, ToolCall
 from domains.airline import AirlineDomain
 from domains.base import Ending
-from domains.environment import Environment
+from domains.environment import Environment, ToolResult
 
 DOMAIN = AirlineDomain()
 WRITES = set(DOMAIN.write_tools())
@@ -322,3 +322,9 @@ def test_an_executed_call_keeps_a_text_value_and_an_error_as_they_are() -> None:
     text = env.call(found.name, found.arguments)
     assert isinstance(text.value, str)
     assert ExecutedCall.of(found, text).full_result() is text
+
+
+def test_an_executed_call_keeps_a_value_json_would_change_as_it_is() -> None:
+    call = ToolCall(id="c1", name="pair", arguments={})
+    result = ToolResult("pair", {}, ok=True, output="[1, 2]", value=(1, 2))
+    assert ExecutedCall.of(call, result).full_result() is result
