@@ -127,9 +127,10 @@ class Engine:
         with bound(phase=phase.name):
             work = await work_items(phase, store, run_id)
             done = await store.committed_keys(run_id, phase.name)
-            pending = [item for item in work if item.key not in done]
-            self.progress.phase_started(phase.name, len(work), len(work) - len(pending))
-            _log.info("phase.started", total=len(work), pending=len(pending))
+            finished = sum(1 for key in work.item_keys() if key in done)
+            pending = len(work) - finished
+            self.progress.phase_started(phase.name, len(work), finished)
+            _log.info("phase.started", total=len(work), pending=pending)
 
             async def commit(item: ItemCommit) -> None:
                 await store.commit_item(item)
@@ -137,11 +138,12 @@ class Engine:
                 self.progress.item_finished(phase.name, item.status)
 
             if pending:
-                await self._executor_for(phase).run_phase(phase, ctx, pending, commit)
+                todo = (item for item in work if item.key not in done)  # made as taken
+                await self._executor_for(phase).run_phase(phase, ctx, todo, commit)
             counts = (await store.status_counts(run_id)).get(phase.name, {})
             self.progress.phase_finished(phase.name, counts)
             _log.info("phase.finished", **counts)
-        return len(pending)
+        return pending
 
     def _executor_for(self, phase: PhaseConfig) -> Executor:
         """The configured executor, or the local one for phases that read the run store."""

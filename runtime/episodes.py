@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import anyio
@@ -37,31 +37,50 @@ def episode_seed(run_seed: int, phase: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-async def work_items(phase: PhaseConfig, store: Store, run_id: str) -> list[WorkItem]:
+@dataclass(frozen=True)
+class WorkList:
+    """A phase's work items, each made when it is taken: a phase of a million episodes
+    holds its sources (and their inputs), not a million items, and a run holds about one
+    item per live episode."""
+
+    sources: int | Sequence[str]  # how many numbered episodes, or the input items' keys
+    trials: int
+    inputs: dict[str, list[ResultPayload]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        count = self.sources if isinstance(self.sources, int) else len(self.sources)
+        return count * self.trials
+
+    def item_keys(self) -> Iterator[str]:
+        """Every item's key, in order, without making the items."""
+        for source in self._source_keys():
+            for trial in range(self.trials):
+                yield _item_key(source, trial, self.trials)
+
+    def __iter__(self) -> Iterator[WorkItem]:
+        for index, source in enumerate(self._source_keys()):
+            inputs = self.inputs.get(source, [])
+            for trial in range(self.trials):
+                yield WorkItem(_item_key(source, trial, self.trials), index, trial, inputs)
+
+    def _source_keys(self) -> Iterable[str]:
+        if isinstance(self.sources, int):
+            return (f"{index:06d}" for index in range(self.sources))
+        return self.sources
+
+
+async def work_items(phase: PhaseConfig, store: Store, run_id: str) -> WorkList:
     """Every work item of a phase: numbered episodes, or one per input item (x trials)."""
     if phase.input is None:
         assert phase.episodes is not None
-        return [
-            WorkItem(key=_item_key(f"{index:06d}", trial, phase.trials), index=index, trial=trial)
-            for index in range(phase.episodes)
-            for trial in range(phase.trials)
-        ]
+        return WorkList(phase.episodes, phase.trials)
     sources = await store.items(run_id, phase=phase.input.phase, status=phase.input.status)
     by_key: dict[str, list[ResultPayload]] = {}
     for record in await store.results(run_id, phase.input.phase):
         by_key.setdefault(record.item_key, []).append(
             ResultPayload(kind=record.kind, payload=record.payload)
         )
-    return [
-        WorkItem(
-            key=_item_key(source.item_key, trial, phase.trials),
-            index=index,
-            trial=trial,
-            inputs=by_key.get(source.item_key, []),
-        )
-        for index, source in enumerate(sources)
-        for trial in range(phase.trials)
-    ]
+    return WorkList([source.item_key for source in sources], phase.trials, by_key)
 
 
 def phase_context(
@@ -88,7 +107,7 @@ def phase_context(
 
 async def run_items(
     runner: EpisodeRunner,
-    items: Sequence[WorkItem],
+    items: Iterable[WorkItem],
     limit: int,
     deliver: Callable[[ItemCommit], Awaitable[None]],
 ) -> None:

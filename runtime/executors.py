@@ -7,7 +7,7 @@ handed to `commit`, which writes it exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,7 +26,7 @@ class Executor(Protocol):
         self,
         phase: PhaseConfig,
         ctx: PhaseContext,
-        items: Sequence[WorkItem],
+        items: Iterable[WorkItem],
         commit: Commit,
     ) -> None: ...
 
@@ -49,7 +49,7 @@ class LocalExecutor:
         self,
         phase: PhaseConfig,
         ctx: PhaseContext,
-        items: Sequence[WorkItem],
+        items: Iterable[WorkItem],
         commit: Commit,
     ) -> None:
         steps, on_fail = await build_steps(self.steps, phase, ctx)

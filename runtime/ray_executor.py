@@ -18,7 +18,7 @@ import os
 import sys
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -133,7 +133,7 @@ class RayExecutor:
         self,
         phase: PhaseConfig,
         ctx: PhaseContext,
-        items: Sequence[WorkItem],
+        items: Iterable[WorkItem],
         commit: Commit,
     ) -> None:
         """Feed batches to every worker until the queue is empty; re-queue a dead worker's."""

@@ -1,7 +1,9 @@
-"""`run_items`: at most `limit` episodes at once, counting those whose commit is not written."""
+"""Work items: made as they are taken, and run at most `limit` at once, counting the
+episodes whose commit is not written yet."""
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,10 +11,9 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from runtime.episodes import WorkItem, run_items
+from runtime.episodes import WorkItem, WorkList, run_items
 from runtime.steps import Resources
-
-pytestmark = pytest.mark.anyio
+from runtime.store_types import ResultPayload
 
 
 class _Runner:
@@ -30,6 +31,7 @@ class _Runner:
         return item.key
 
 
+@pytest.mark.anyio
 async def test_an_episode_keeps_its_slot_until_its_commit_is_delivered() -> None:
     runner = _Runner()
     delivered: list[str] = []
@@ -49,3 +51,25 @@ async def test_an_episode_keeps_its_slot_until_its_commit_is_delivered() -> None
         writer_free.set()
     assert sorted(delivered) == sorted(item.key for item in items)
     assert runner.most_undelivered == 3
+
+
+def test_a_phase_of_numbered_episodes_makes_its_items_as_they_are_taken() -> None:
+    work = WorkList(1_000_000, 3)
+    assert len(work) == 3_000_000
+    first = list(itertools.islice(work, 4))
+    assert [(item.key, item.index, item.trial) for item in first] == [
+        ("000000.t0", 0, 0),
+        ("000000.t1", 0, 1),
+        ("000000.t2", 0, 2),
+        ("000001.t0", 1, 0),
+    ]
+    assert list(itertools.islice(work.item_keys(), 4)) == [item.key for item in first]
+
+
+def test_the_items_of_an_input_phase_carry_their_source_inputs() -> None:
+    inputs = {"b": [ResultPayload(kind="blueprint", payload={"id": 1})]}
+    work = WorkList(["a", "b"], 1, inputs)
+    items = list(work)
+    assert [(item.key, item.index) for item in items] == [("a", 0), ("b", 1)]
+    assert items[0].inputs == [] and items[1].inputs is inputs["b"]
+    assert list(work.item_keys()) == ["a", "b"]
