@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -16,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from runtime.actors import ActorSystem
 from runtime.registry import Registry
 from runtime.store import Store
-from runtime.store_types import ItemEvent, ResultJSON, ResultPayload, canonical_json
+from runtime.store_types import (
+    ItemEvent,
+    ResultJSON,
+    ResultPayload,
+    SharedTexts,
+    canonical_json,
+)
 
 if TYPE_CHECKING:
     from runtime.playbook import PhaseConfig, Playbook
@@ -89,6 +96,8 @@ class PhaseContext:
     ask_timeout_s: float
     playbook: Playbook
     config: PhaseConfig
+    shared_texts: SharedTexts = field(default_factory=SharedTexts)
+    """Texts many of the phase's results repeat, one copy each (see `Episode.record`)."""
 
 
 @dataclass(slots=True)
@@ -111,13 +120,28 @@ class Episode:
         """A generator seeded by this episode, its attempt and the purpose: reproducible."""
         return random.Random(f"{self.seed}:{self.attempt}:{purpose}")
 
-    def record(self, kind: str, payload: dict[str, Any]) -> None:
+    def record(
+        self, kind: str, payload: dict[str, Any], shared: Mapping[str, Any] | None = None
+    ) -> None:
         """Add a result that commits together with this episode.
 
         Encoded now: a finished episode's commit may wait a while for the store's writer,
         and the text is a fraction of the objects (a trajectory's are its whole transcript).
+        `shared` values go into the payload too, but are values that many results of the
+        phase repeat (its tool schemas): each is encoded on its own and the phase keeps one
+        copy of each distinct text, which every such commit and the store refer to.
         """
-        self.results.append(ResultJSON(kind=kind, payload_json=canonical_json(payload)))
+        texts = self.phase.shared_texts
+        self.results.append(
+            ResultJSON(
+                kind=kind,
+                payload_json=canonical_json(payload),
+                shared={
+                    name: texts.add(canonical_json(value)).text
+                    for name, value in (shared or {}).items()
+                },
+            )
+        )
 
     def event(self, name: str, **payload: Any) -> None:
         self.events.append(ItemEvent(event=name, payload=payload))

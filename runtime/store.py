@@ -30,6 +30,8 @@ from runtime.store_types import (
     ModelUsage,
     ResultRecord,
     RunRecord,
+    SharedText,
+    SharedTexts,
     canonical_json,
 )
 
@@ -74,7 +76,11 @@ class _Insert:
 
 
 _RESULTS = _Insert(
-    "INSERT INTO results (run_id, phase, item_key, seq, kind, payload_json) VALUES", 6
+    "INSERT INTO results (run_id, phase, item_key, seq, kind, payload_json, shared_json) VALUES",
+    7,
+)
+_SHARED = _Insert(
+    "INSERT INTO shared_values (digest, value_json) VALUES", 2, " ON CONFLICT DO NOTHING"
 )
 _EVENTS = _Insert(
     "INSERT INTO events (run_id, phase, item_key, level, event, payload_json, ts) VALUES", 7
@@ -105,6 +111,7 @@ class _ItemRows:
     item: Sequence[Any]  # starts with the key: run_id, phase, item_key
     results: list[Sequence[Any]]
     events: list[Sequence[Any]]
+    shared: list[SharedText]  # the texts its results refer to by digest
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -112,7 +119,11 @@ class _ItemRows:
 
     def statements(self) -> list[Statement]:
         """The rows as statements of their own (for a unit applied alone)."""
-        return [*_RESULTS.statements(self.results), *_EVENTS.statements(self.events)]
+        return [
+            *(_SHARED.statements(self.shared) if self.shared else []),
+            *_RESULTS.statements(self.results),
+            *_EVENTS.statements(self.events),
+        ]
 
 
 @dataclass(eq=False)
@@ -171,6 +182,7 @@ class Store:
         self.path = path
         self._reader = reader
         self._queue = queue
+        self._shared = SharedTexts()
 
     @classmethod
     @asynccontextmanager
@@ -306,6 +318,15 @@ class Store:
         what makes a repeated or resumed run idempotent.
         """
         key = (item.run_id, item.phase, item.item_key)
+        shared: list[SharedText] = []
+        results: list[Sequence[Any]] = []
+        for seq, result in enumerate(item.results):
+            refs = {}
+            for name, text in result.shared.items():
+                found = self._shared.add(text)
+                refs[name] = found.digest
+                shared.append(found)
+            results.append((*key, seq, result.kind, result.payload_json, canonical_json(refs)))
         rows = _ItemRows(
             item=(
                 *key,
@@ -318,14 +339,12 @@ class Store:
                 item.duration_s,
                 time.time(),
             ),
-            results=[
-                (*key, seq, result.kind, result.payload_json)
-                for seq, result in enumerate(item.results)
-            ],
+            results=results,
             events=[
                 (*key, event.level, event.event, canonical_json(event.payload), event.ts)
                 for event in item.events
             ],
+            shared=shared,
         )
         unit = await self._submit(_Unit([], item=rows))
         return unit.applied
@@ -432,7 +451,29 @@ class Store:
             sql += " AND kind=?"
             params.append(kind)
         rows = await self._fetchall(sql + " ORDER BY item_key, seq", params)
-        return [ResultRecord.from_row(row) for row in rows]
+        shared = await self._shared_texts(
+            {digest for row in rows for digest in json.loads(row["shared_json"]).values()}
+        )
+        return [ResultRecord.from_row(row, shared) for row in rows]
+
+    async def _shared_texts(self, digests: set[str]) -> dict[str, str]:
+        """The JSON texts kept under `digests`; a missing one is a damaged store."""
+        found: dict[str, str] = {}
+        wanted = sorted(digests)
+        for start in range(0, len(wanted), _MAX_VALUES):
+            chunk = wanted[start : start + _MAX_VALUES]
+            rows = await self._fetchall(
+                "SELECT digest, value_json FROM shared_values"
+                f" WHERE digest IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row["digest"], row["value_json"]) for row in rows)
+        missing = digests - found.keys()
+        if missing:
+            raise StoreError(
+                f"{self.path}: results refer to missing shared values: {sorted(missing)}"
+            )
+        return found
 
     async def status_counts(self, run_id: str) -> dict[str, dict[str, int]]:
         """Per phase, how many items ended in each status."""
@@ -769,7 +810,9 @@ def _insert_items(conn: sqlite3.Connection, units: list[_Unit]) -> None:
             if unit.applied:
                 seen.add(unit.item.key)
                 fresh.append(unit.item)
+        shared = {text.digest: text for item in fresh for text in item.shared}
         for insert, rows in (
+            (_SHARED, list(shared.values())),
             (_ITEMS, [item.item for item in fresh]),
             (_RESULTS, [row for item in fresh for row in item.results]),
             (_EVENTS, [row for item in fresh for row in item.events]),

@@ -82,8 +82,17 @@ _V2 = """
 ALTER TABLE model_cache ADD COLUMN run_id TEXT NOT NULL DEFAULT ''
 """
 
+_V3 = """
+CREATE TABLE shared_values (
+    digest TEXT PRIMARY KEY,
+    value_json TEXT NOT NULL
+);
+ALTER TABLE results ADD COLUMN shared_json TEXT NOT NULL DEFAULT '{}'
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "runs, work items, results, model calls and cache, events", _V1),
     (2, "cached answers say which run wrote them", _V2),
+    (3, "values many results repeat are kept once, by digest", _V3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

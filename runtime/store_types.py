@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,11 +58,47 @@ class ResultPayload(BaseModel):
     payload: dict[str, Any]
 
 
+class SharedText(NamedTuple):
+    """The JSON text of a value many results repeat, and its digest (the store's key)."""
+
+    digest: str
+    text: str
+
+
+class SharedTexts:
+    """One object and one digest per distinct text, for the last `capacity` texts seen.
+
+    A phase's trajectories all repeat its tool schemas and system prompt (two thirds of
+    each trajectory's JSON): through this, the commits waiting for the writer refer to one
+    copy, and the store keeps it once. Bounded, so texts that do vary cost no memory.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._known: dict[str, SharedText] = {}
+        self._capacity = capacity
+
+    def add(self, text: str) -> SharedText:
+        """The kept copy of `text` with its digest (kept now if it is new)."""
+        found = self._known.get(text)
+        if found is None:
+            if len(self._known) >= self._capacity:
+                del self._known[next(iter(self._known))]
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            found = self._known[text] = SharedText(digest, text)
+        return found
+
+
 class ResultJSON(BaseModel):
-    """A result as a work item commits it: kind and payload, the payload already encoded."""
+    """A result as a work item commits it: kind and payload, the payload already encoded.
+
+    `shared` holds the payload's top-level values that many results repeat, each encoded
+    on its own (key -> JSON text): the store keeps each distinct text once, and reading
+    the result puts them back in its payload.
+    """
 
     kind: str
     payload_json: str
+    shared: dict[str, str] = Field(default_factory=dict)
 
 
 class ItemEvent(BaseModel):
@@ -130,13 +168,14 @@ class ResultRecord(BaseModel):
     payload: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ResultRecord:
-        return cls(
-            item_key=row["item_key"],
-            seq=row["seq"],
-            kind=row["kind"],
-            payload=json.loads(row["payload_json"]),
-        )
+    def from_row(cls, row: sqlite3.Row, shared: Mapping[str, str]) -> ResultRecord:
+        """The row's result, its shared values (`shared`: digest -> JSON text) put back."""
+        payload = json.loads(row["payload_json"])
+        refs: dict[str, str] = json.loads(row["shared_json"])
+        if refs:
+            payload.update((key, json.loads(shared[digest])) for key, digest in refs.items())
+            payload = dict(sorted(payload.items()))  # the key order of a payload kept whole
+        return cls(item_key=row["item_key"], seq=row["seq"], kind=row["kind"], payload=payload)
 
 
 class ModelCallRecord(BaseModel):

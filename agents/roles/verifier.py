@@ -23,6 +23,9 @@ from runtime.protocol_run import LimitReached
 from runtime.protocol_step import ProtocolParams
 
 P = TypeVar("P", bound=BaseModel)
+
+_PHASE_WIDE = {"system", "tools"}
+"""Transcript fields every trajectory of a phase repeats: recorded as shared values."""
 DEFAULT_LIMIT_ENDINGS: dict[str, EndReason] = {"turns": "max_turns", "tool_steps": "tool_steps"}
 FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
 PolicyMode = Literal["enforce", "report", "off"]
@@ -86,9 +89,11 @@ class VerifierRole(Role):
             "ending": scope.blueprint.resolved_ending(services.writes),
             "models": scope.models,
             "simulated": any(services.gateway.is_simulated(m) for m in scope.models.values()),
-            **transcript.model_dump(mode="json"),
+            **transcript.model_dump(mode="json", exclude=_PHASE_WIDE),
         }
-        episode.record(TRAJECTORY, payload)
+        # the system prompt and tool schemas are the phase's, the same in every trajectory
+        shared = {"system": transcript.system, "tools": transcript.tools}
+        episode.record(TRAJECTORY, payload, shared=shared)
         episode.outcome.update(
             end=transcript.end, turns=transcript.turns, tool_calls=len(transcript.tool_calls())
         )

@@ -4,6 +4,7 @@ verifier, trials and pass^k."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,9 @@ async def test_scripted_trials_are_all_accepted_and_recorded(tmp_path: Path) -> 
     assert [t["end"] for t in trajectories] == ["stop"] * 4
     assert all(t["simulated"] for t in trajectories)
     assert trajectories[0]["tools"][0]["name"] == "find_user"
+    assert all(t["tools"] == trajectories[0]["tools"] and t["system"] for t in trajectories)
+    with sqlite3.connect(summary.store_path) as db:  # the phase's prompt and tools, once
+        assert db.execute("SELECT COUNT(*) FROM shared_values").fetchone() == (2,)
     verdicts = await _results(summary, "talk", "verdict")
     assert all(
         v["accepted"] and v["policy_ok"] and v["state_ok"] and v["outputs_ok"] for v in verdicts

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -20,6 +22,8 @@ from runtime.store_types import (
     ModelCallRecord,
     ResultJSON,
     RunRecord,
+    SharedText,
+    SharedTexts,
     canonical_json,
 )
 
@@ -165,12 +169,66 @@ async def test_a_failing_unit_is_isolated_from_the_rest_of_its_batch(tmp_path: P
     assert orphan_keys == set()
 
 
+_TOOLS = SharedText("d1", '["a tool"]')
+
+
+def _trajectory(key: str, turns: int, tools: list[dict[str, Any]]) -> ItemCommit:
+    shared = {"system": canonical_json("the policy"), "tools": canonical_json(tools)}
+    return _item(key, turns).model_copy(
+        update={
+            "results": [
+                ResultJSON(kind="t", payload_json=canonical_json({"turns": turns}), shared=shared)
+            ]
+        }
+    )
+
+
+async def test_values_many_results_repeat_are_stored_once_and_read_back_in_place(
+    tmp_path: Path,
+) -> None:
+    tools = [{"name": "find_user", "parameters": {"type": "object"}}]
+    path = tmp_path / "s.sqlite"
+    async with Store.open(path) as store:
+        await store.ensure_run(_run())
+        for turns in range(3):
+            assert await store.commit_item(_trajectory(f"k{turns}", turns, tools))
+        read = [r.payload for r in await store.results("r1", "p", kind="t")]
+    assert read == [{"system": "the policy", "tools": tools, "turns": n} for n in range(3)]
+    assert [list(payload) for payload in read] == [["system", "tools", "turns"]] * 3
+    conn = sqlite3.connect(path)
+    kept = conn.execute("SELECT value_json FROM shared_values ORDER BY value_json").fetchall()
+    stored = conn.execute("SELECT payload_json FROM results WHERE kind='t'").fetchall()
+    assert kept == [('"the policy"',), (canonical_json(tools),)]
+    assert all("find_user" not in row[0] for row in stored)
+    conn.execute("DELETE FROM shared_values")
+    conn.commit()
+    conn.close()
+    async with Store.open(path) as store:
+        with pytest.raises(StoreError, match="missing shared values"):
+            await store.results("r1", "p", kind="t")
+
+
+def test_shared_texts_keep_one_copy_per_text_for_the_last_ones_seen() -> None:
+    texts = SharedTexts(capacity=2)
+    first = texts.add("".join(["[", "1", "]"]))
+    again = texts.add("".join(["[", "1", "]"]))
+    assert again.text is first.text
+    assert first.digest == hashlib.sha256(b"[1]").hexdigest()
+    texts.add("[2]")
+    texts.add("[3]")  # the oldest text is let go
+    assert texts.add("".join(["[", "1", "]"])).text is not first.text
+
+
 def _item_unit(run_id: str, key: str, value: int) -> _Unit:
     ids = (run_id, "p", key)
     rows = _ItemRows(
         item=(*ids, value, 0, "accepted", "", "{}", 1, 0.0, 0.0),
-        results=[(*ids, seq, "answer", f'{{"value":{value},"seq":{seq}}}') for seq in range(2)],
+        results=[
+            (*ids, seq, "answer", f'{{"value":{value},"seq":{seq}}}', '{"tools":"d1"}')
+            for seq in range(2)
+        ],
         events=[(*ids, "info", "step", "{}", 0.0)],
+        shared=[_TOOLS],
     )
     return _Unit([], item=rows)
 
@@ -192,7 +250,9 @@ async def test_items_of_one_batch_commit_together_and_a_bad_one_alone(tmp_path: 
     stored = conn.execute(
         "SELECT item_key, seq, payload_json FROM results WHERE run_id='r1' ORDER BY rowid"
     ).fetchall()
+    shared = conn.execute("SELECT digest, value_json FROM shared_values").fetchall()
     conn.close()
+    assert shared == [("d1", '["a tool"]')]  # once, though every unit carried it
     values = {(key, seq): payload for key, seq, payload in stored}
     assert sorted({key for key, _ in values}) == ["k0", "k1", "k2", "k3", "k4", "old"]
     assert values["k0", 1] == '{"value":0,"seq":1}'  # the first of the duplicates won
