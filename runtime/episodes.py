@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -111,33 +112,34 @@ async def run_items(
     limit: int,
     deliver: Callable[[ItemCommit], Awaitable[None]],
 ) -> None:
-    """Execute items as tasks, at most `limit` at once, delivering each commit as it is ready.
+    """Execute items at most `limit` at once, delivering each commit as it is ready.
 
-    An episode holds its slot until its commit is delivered (for the store, written): what
-    a run keeps in memory is then at most `limit` episodes, live or waiting for the writer.
-    Freeing the slot sooner let a burst of finishing episodes queue their results (a few KB
-    of JSON each) beside a burst of new episodes, for no throughput: the writer keeps up.
+    `limit` workers (fewer for fewer items) each take the next item as soon as they have
+    delivered their last commit (for the store, written): what a run keeps in memory is at
+    most `limit` episodes, live or waiting for the writer. A worker per slot rather than a
+    task per episode: a task is a kilobyte or two of bookkeeping (anyio's handle, event and
+    cancel scope), made and dropped for every episode of a long phase otherwise.
     When the run's `StopSwitch` trips, every episode in flight is cancelled, none commits
     after that, and RunStopped is raised once they have ended.
     """
-    slots = anyio.Semaphore(limit)
     stop = StopSwitch.of(runner.ctx.resources)
+    pending = iter(items)  # shared: each worker takes the next item (a plain `next`, no await)
 
-    async def one(item: WorkItem) -> None:
-        try:
-            commit = await runner.execute(item)
-            if not stop.tripped:
-                await deliver(commit)
-        except RunStopped as exc:  # raised past the gateway, which trips the switch itself
-            stop.trip(exc)
-        finally:
-            slots.release()
+    async def worker(item: WorkItem | None) -> None:
+        while item is not None and not stop.tripped:
+            try:
+                commit = await runner.execute(item)
+                if not stop.tripped:
+                    await deliver(commit)
+                del commit  # or the worker's next episode keeps this one's results alive
+            except RunStopped as exc:  # raised past the gateway, which trips the switch itself
+                stop.trip(exc)
+            item = next(pending, None)
 
     with anyio.CancelScope() as scope, stop.guarding(scope):
         async with anyio.create_task_group() as group:
-            for item in items:
-                await slots.acquire()
-                group.start_soon(one, item, name=f"episode-{item.key}")
+            for index, first in enumerate(itertools.islice(pending, limit)):
+                group.start_soon(worker, first, name=f"episode-worker-{index}")
     stop.check()
 
 

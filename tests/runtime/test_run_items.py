@@ -4,6 +4,7 @@ episodes whose commit is not written yet."""
 from __future__ import annotations
 
 import itertools
+import weakref
 from types import SimpleNamespace
 from typing import Any
 
@@ -51,6 +52,47 @@ async def test_an_episode_keeps_its_slot_until_its_commit_is_delivered() -> None
         writer_free.set()
     assert sorted(delivered) == sorted(item.key for item in items)
     assert runner.most_undelivered == 3
+
+
+class _Commit:
+    """A commit that can tell whether anything still holds it."""
+
+
+@pytest.mark.anyio
+async def test_a_worker_holds_nothing_of_its_last_episode_while_it_runs_the_next() -> None:
+    commits: list[weakref.ref[_Commit]] = []
+    held_at_start: list[bool] = []
+    delivered: list[str] = []
+
+    class Runner(_Runner):
+        async def execute(self, item: WorkItem) -> Any:
+            held_at_start.append(any(ref() is not None for ref in commits))
+            commit = _Commit()
+            commits.append(weakref.ref(commit))
+            await anyio.lowlevel.checkpoint()
+            return commit
+
+    async def deliver(commit: Any) -> None:
+        delivered.append(type(commit).__name__)
+
+    items = [WorkItem(key=f"k{index}", index=index, trial=0) for index in range(5)]
+    await run_items(Runner(), items, 1, deliver)  # type: ignore[arg-type]
+    assert delivered == ["_Commit"] * 5
+    assert held_at_start == [False] * 5
+
+
+@pytest.mark.anyio
+async def test_fewer_items_than_slots_start_one_worker_each() -> None:
+    runner = _Runner()
+    delivered: list[str] = []
+
+    async def deliver(commit: Any) -> None:
+        delivered.append(commit)
+
+    items = [WorkItem(key=f"k{index}", index=index, trial=0) for index in range(2)]
+    await run_items(runner, items, 1000, deliver)  # type: ignore[arg-type]
+    assert sorted(delivered) == ["k0", "k1"]
+    assert runner.most_undelivered == 2
 
 
 def test_a_phase_of_numbered_episodes_makes_its_items_as_they_are_taken() -> None:
