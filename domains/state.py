@@ -57,9 +57,12 @@ def same_json(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal data gives equal text, whatever the order."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def record_hash(table: str, key: str, record: Record) -> int:

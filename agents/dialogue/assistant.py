@@ -177,10 +177,15 @@ def _llm_message(message: ChatMessage) -> LLMMessage:
     return AssistantMessage(content=message.content, source="assistant")
 
 
+_ARGUMENTS = json.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(..., ensure_ascii=False)` without building an encoder per call: every request
+re-encodes the arguments of each earlier call of its conversation."""
+
+
 def _arguments_text(call: ToolCall) -> str:
     if call.invalid_arguments is not None:
         return call.invalid_arguments
-    return json.dumps(call.arguments, ensure_ascii=False)
+    return _ARGUMENTS.encode(call.arguments)
 
 
 def parse_call(call: FunctionCall, fallback_id: str) -> ToolCall:
