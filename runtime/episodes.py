@@ -187,7 +187,9 @@ class EpisodeRunner:
     async def execute(self, item: WorkItem) -> ItemCommit:
         """Run the item's attempts (bounded by the episode timeout) and describe the result.
 
-        Every live episode waits at the bottom of this await chain, so it is kept short:
+        An attempt runs the steps in order; when one fails, `on_fail` runs and the next
+        attempt starts, up to the phase's limit. Every live episode waits at the bottom of
+        this await chain, so the attempts loop here rather than in a coroutine of its own:
         a coroutine costs a few hundred bytes per live episode.
         """
         started = time.perf_counter()
@@ -199,12 +201,33 @@ class EpisodeRunner:
             seed=episode_seed(self.ctx.seed, self.phase.name, item.key),
             inputs=item.inputs,
         )
-        status: ItemStatus
+        status: ItemStatus = "failed"
+        reason = "timeout"
         timeout_s = self.playbook.timeouts.episode_s
         with bound(episode_id=item.key):
             # Kept by the actor system's watchdog, not a timer: every live episode waits in one.
             with self.ctx.system.deadlines.scope(timeout_s) as scope:
-                status, reason = await self._attempts(episode)
+                while True:
+                    failed: tuple[StepOutcome, str, bool] | None = None
+                    for step in self.steps:
+                        outcome, errored = await self._run_step(step, episode)
+                        if not outcome.passed:
+                            failed = outcome, step.name, errored
+                            break
+                    if failed is None:
+                        for step in self.steps:
+                            await step.on_accepted(episode)
+                        status, reason = "accepted", ""
+                        break
+                    outcome, step_name, errored = failed
+                    status = "failed" if errored else "rejected"
+                    reason = f"{step_name}: {outcome.reasons[0]}" if outcome.reasons else step_name
+                    if episode.attempt >= self.phase.max_attempts:
+                        break
+                    if self.on_fail is not None:
+                        episode.state["last_failure"] = {"step": step_name, **outcome.model_dump()}
+                        await self._run_step(self.on_fail, episode)
+                    episode.attempt += 1
             if scope.cancelled_caught:
                 status, reason = "failed", "timeout"
                 _log.warning("episode.timeout", timeout_s=timeout_s)
@@ -225,28 +248,6 @@ class EpisodeRunner:
             results=episode.results,
             events=episode.events,
         )
-
-    async def _attempts(self, episode: Episode) -> tuple[ItemStatus, str]:
-        """Run the steps; on a failed attempt run `on_fail` and try again, up to the limit."""
-        while True:
-            failed: tuple[StepOutcome, str, bool] | None = None
-            for step in self.steps:
-                outcome, errored = await self._run_step(step, episode)
-                if not outcome.passed:
-                    failed = outcome, step.name, errored
-                    break
-            if failed is None:
-                for step in self.steps:
-                    await step.on_accepted(episode)
-                return "accepted", ""
-            outcome, step_name, errored = failed
-            reason = f"{step_name}: {outcome.reasons[0]}" if outcome.reasons else step_name
-            if episode.attempt >= self.phase.max_attempts:
-                return ("failed" if errored else "rejected"), reason
-            if self.on_fail is not None:
-                episode.state["last_failure"] = {"step": step_name, **outcome.model_dump()}
-                await self._run_step(self.on_fail, episode)
-            episode.attempt += 1
 
     async def _run_step(self, step: Step, episode: Episode) -> tuple[StepOutcome, bool]:
         """Run one step; an exception becomes a recorded failed outcome, not a crash."""
