@@ -15,7 +15,7 @@ import structlog
 import runtime.store as store_module
 from runtime.errors import StoreError
 from runtime.store import Store, _commit_batch, _Insert, _ItemRows, _Unit
-from runtime.store_schema import SCHEMA_VERSION
+from runtime.store_schema import MIGRATIONS, SCHEMA_VERSION
 from runtime.store_types import (
     ItemCommit,
     ItemEvent,
@@ -402,6 +402,37 @@ async def test_schema_version_is_recorded(tmp_path: Path) -> None:
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     assert mode == "wal"
+
+
+async def test_a_store_written_before_shared_values_reads_as_it_did(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with sqlite3.connect(path) as conn:  # the schema and rows of a v2 store
+        conn.execute(
+            "CREATE TABLE schema_migrations"
+            " (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        for version, description, script in MIGRATIONS[:2]:
+            for statement in script.split(";"):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, description))
+        run = _run()
+        conn.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, 'done', 0, 0)",
+            (run.run_id, run.name, run.playbook_path, run.playbook_hash, run.playbook_json,
+             run.seed, run.simulated),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO work_items VALUES ('r1', 'p', 'k1', 0, 0, 'accepted', '', '{}', 1, 0, 0)"
+        )
+        whole = {"system": "the policy", "tools": [{"name": "t"}], "turns": 2}
+        conn.execute(
+            "INSERT INTO results VALUES ('r1', 'p', 'k1', 0, 't', ?)", (canonical_json(whole),)
+        )
+    async with Store.open(path) as store:
+        assert [r.payload for r in await store.results("r1", "p")] == [whole]
+        assert await store.commit_item(_trajectory("k2", 3, [{"name": "t"}]))
+        read = {r.item_key: r.payload for r in await store.results("r1", "p")}
+    assert read["k2"] == {"system": "the policy", "tools": [{"name": "t"}], "turns": 3}
 
 
 async def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
