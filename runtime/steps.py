@@ -131,6 +131,9 @@ class Episode:
         phase repeat (its tool schemas): each is encoded on its own and the phase keeps one
         copy of each distinct text, which every such commit and the store refer to.
         """
+        if shared and not shared.keys().isdisjoint(payload):
+            both = sorted(shared.keys() & payload.keys())
+            raise ValueError(f"result {kind!r}: {both} given both in the payload and as shared")
         texts = self.phase.shared_texts
         self.results.append(
             ResultJSON(
