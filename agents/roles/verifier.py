@@ -26,6 +26,7 @@ P = TypeVar("P", bound=BaseModel)
 
 _PHASE_WIDE = {"system", "tools"}
 """Transcript fields every trajectory of a phase repeats: recorded as shared values."""
+
 DEFAULT_LIMIT_ENDINGS: dict[str, EndReason] = {"turns": "max_turns", "tool_steps": "tool_steps"}
 FINISHED: tuple[EndReason, ...] = ("stop", "transfer")
 PolicyMode = Literal["enforce", "report", "off"]
