@@ -451,10 +451,11 @@ class Store:
             sql += " AND kind=?"
             params.append(kind)
         rows = await self._fetchall(sql + " ORDER BY item_key, seq", params)
-        shared = await self._shared_texts(
-            {digest for row in rows for digest in json.loads(row["shared_json"]).values()}
-        )
-        return [ResultRecord.from_row(row, shared) for row in rows]
+        refs: list[dict[str, str]] = [json.loads(row["shared_json"]) for row in rows]
+        shared = await self._shared_texts({digest for named in refs for digest in named.values()})
+        return [
+            ResultRecord.from_row(row, named, shared) for row, named in zip(rows, refs, strict=True)
+        ]
 
     async def _shared_texts(self, digests: set[str]) -> dict[str, str]:
         """The JSON texts kept under `digests`; a missing one is a damaged store."""

@@ -168,10 +168,12 @@ class ResultRecord(BaseModel):
     payload: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, shared: Mapping[str, str]) -> ResultRecord:
-        """The row's result, its shared values (`shared`: digest -> JSON text) put back."""
+    def from_row(
+        cls, row: sqlite3.Row, refs: Mapping[str, str], shared: Mapping[str, str]
+    ) -> ResultRecord:
+        """The row's result with the shared values it names (`refs`: key -> digest) put
+        back from `shared` (digest -> JSON text)."""
         payload = json.loads(row["payload_json"])
-        refs: dict[str, str] = json.loads(row["shared_json"])
         if refs:
             payload.update((key, json.loads(shared[digest])) for key, digest in refs.items())
             payload = dict(sorted(payload.items()))  # the key order of a payload kept whole
