@@ -21,8 +21,8 @@ from runtime.store_types import (
     ItemEvent,
     ResultJSON,
     ResultPayload,
-    SharedTexts,
     canonical_json,
+    shared_text,
 )
 
 if TYPE_CHECKING:
@@ -96,8 +96,6 @@ class PhaseContext:
     ask_timeout_s: float
     playbook: Playbook
     config: PhaseConfig
-    shared_texts: SharedTexts = field(default_factory=SharedTexts)
-    """Texts many of the phase's results repeat, one copy each (see `Episode.record`)."""
 
 
 @dataclass(slots=True)
@@ -128,19 +126,18 @@ class Episode:
         Encoded now: a finished episode's commit may wait a while for the store's writer,
         and the text is a fraction of the objects (a trajectory's are its whole transcript).
         `shared` values go into the payload too, but are values that many results of the
-        phase repeat (its tool schemas): each is encoded on its own and the phase keeps one
-        copy of each distinct text, which every such commit and the store refer to.
+        phase repeat (its tool schemas): each is encoded on its own, and one copy of each
+        distinct text is kept, which every such commit and the store refer to.
         """
         if shared and not shared.keys().isdisjoint(payload):
             both = sorted(shared.keys() & payload.keys())
             raise ValueError(f"result {kind!r}: {both} given both in the payload and as shared")
-        texts = self.phase.shared_texts
         self.results.append(
             ResultJSON(
                 kind=kind,
                 payload_json=canonical_json(payload),
                 shared={
-                    name: texts.add(canonical_json(value)).text
+                    name: shared_text(canonical_json(value)).text
                     for name, value in (shared or {}).items()
                 },
             )

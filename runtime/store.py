@@ -31,8 +31,8 @@ from runtime.store_types import (
     ResultRecord,
     RunRecord,
     SharedText,
-    SharedTexts,
     canonical_json,
+    shared_text,
 )
 
 Statement = tuple[str, Sequence[Any]]
@@ -182,7 +182,6 @@ class Store:
         self.path = path
         self._reader = reader
         self._queue = queue
-        self._shared = SharedTexts()
 
     @classmethod
     @asynccontextmanager
@@ -323,7 +322,7 @@ class Store:
         for seq, result in enumerate(item.results):
             refs = {}
             for name, text in result.shared.items():
-                found = self._shared.add(text)
+                found = shared_text(text)
                 refs[name] = found.digest
                 shared.append(found)
             results.append((*key, seq, result.kind, result.payload_json, canonical_json(refs)))

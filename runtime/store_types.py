@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -65,27 +66,15 @@ class SharedText(NamedTuple):
     text: str
 
 
-class SharedTexts:
-    """One object and one digest per distinct text, for the last `capacity` texts seen.
+@functools.lru_cache(maxsize=256)
+def shared_text(text: str) -> SharedText:
+    """`text` with its digest, one copy per distinct text among the last 256 asked for.
 
     A phase's trajectories all repeat its tool schemas and system prompt (two thirds of
     each trajectory's JSON): through this, the commits waiting for the writer refer to one
     copy, and the store keeps it once. Bounded, so texts that do vary cost no memory.
     """
-
-    def __init__(self, capacity: int = 256) -> None:
-        self._known: dict[str, SharedText] = {}
-        self._capacity = capacity
-
-    def add(self, text: str) -> SharedText:
-        """The kept copy of `text` with its digest (kept now if it is new)."""
-        found = self._known.get(text)
-        if found is None:
-            if len(self._known) >= self._capacity:
-                del self._known[next(iter(self._known))]
-            digest = hashlib.sha256(text.encode()).hexdigest()
-            found = self._known[text] = SharedText(digest, text)
-        return found
+    return SharedText(hashlib.sha256(text.encode()).hexdigest(), text)
 
 
 class ResultJSON(BaseModel):

@@ -8,16 +8,14 @@ from types import SimpleNamespace
 import pytest
 
 from runtime.steps import Episode
-from runtime.store_types import SharedTexts
 
 
-def _episode(phase: SimpleNamespace, key: str) -> Episode:
-    return Episode(phase=phase, key=key, index=0, trial=0, seed=1)  # type: ignore[arg-type]
+def _episode(key: str) -> Episode:
+    return Episode(phase=SimpleNamespace(), key=key, index=0, trial=0, seed=1)  # type: ignore[arg-type]
 
 
-def test_the_episodes_of_a_phase_share_one_copy_of_a_repeated_value() -> None:
-    phase = SimpleNamespace(shared_texts=SharedTexts())
-    first, second = _episode(phase, "a"), _episode(phase, "b")
+def test_episodes_share_one_copy_of_a_repeated_value() -> None:
+    first, second = _episode("a"), _episode("b")
     tools = [{"name": "find_user", "parameters": {"type": "object"}}]
     first.record("trajectory", {"turns": 1}, shared={"tools": tools})
     second.record("trajectory", {"turns": 2}, shared={"tools": [dict(tools[0])]})
@@ -28,7 +26,7 @@ def test_the_episodes_of_a_phase_share_one_copy_of_a_repeated_value() -> None:
 
 
 def test_a_value_given_twice_is_refused_by_name() -> None:
-    episode = _episode(SimpleNamespace(shared_texts=SharedTexts()), "a")
+    episode = _episode("a")
     with pytest.raises(ValueError, match=r"\['tools'\] given both"):
         episode.record("trajectory", {"tools": [], "turns": 1}, shared={"tools": []})
     assert episode.results == []
