@@ -9,13 +9,13 @@ message trace is recorded with the episode (`inspect RUN --trace ITEM`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.errors import ApigenError
 from runtime.protocol import CheckedProtocol, ProtocolSpec, Role, RoleKinds, check_protocol
-from runtime.protocol_run import ProtocolFailed, ProtocolRun
+from runtime.protocol_run import ProtocolFailed, ProtocolRun, TraceEntry
 from runtime.steps import Episode, PhaseContext, Step, StepOutcome, StepParams
 
 TRACE = "trace"
@@ -92,9 +92,9 @@ class ProtocolStep(Step):
         try:
             result = await run.run(start=None)
         except ProtocolFailed as exc:
-            self._record_trace(episode, run)
+            self._record_trace(episode, run.trace)
             return StepOutcome.error(f"protocol: {exc}")
-        self._record_trace(episode, run)
+        self._record_trace(episode, result.trace)  # built once, when the run ended
         if result.outcome == "accepted":
             return StepOutcome.ok()
         if result.outcome == "failed":
@@ -106,6 +106,6 @@ class ProtocolStep(Step):
             self.scopes.accepted(episode.state[_CONTEXT])
 
     @staticmethod
-    def _record_trace(episode: Episode, run: ProtocolRun) -> None:
-        messages = [[t.sender, t.receiver, t.kind, t.text] for t in run.trace]
+    def _record_trace(episode: Episode, trace: Sequence[TraceEntry]) -> None:
+        messages = [[t.sender, t.receiver, t.kind, t.text] for t in trace]
         episode.record(TRACE, {"attempt": episode.attempt, "messages": messages})
